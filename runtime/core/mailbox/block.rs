@@ -1,0 +1,438 @@
+//! The block list under the user lane: a linked list of fixed-size blocks of
+//! slots, written by many senders and read by one receiver, with blocks
+//! recycled by the receiver.
+//!
+//! # Positions
+//!
+//! Every message gets a *slot index* from the tail counter (`Chan::tail`), a
+//! `usize` that only grows. Slot `i` lives in the block whose `start_index`
+//! is `i & !MASK`, at offset `i & MASK`.
+//!
+//! # Block fields and who touches them
+//!
+//! - `start_index`: written only while the block is unreachable by senders
+//!   (fresh, or reclaimed and not yet linked); published by the `Release`
+//!   CAS that links the block; read by anyone who loaded the link with
+//!   `Acquire`.
+//! - `next`: null until one CAS links a successor; never changes afterwards
+//!   until the receiver reclaims the block.
+//! - `ready`: bit `i` (< `BLOCK_CAP`) says slot `i` was written (set by its
+//!   sender with `fetch_or`, after the write); `RELEASED` says the sender that
+//!   moved the shared tail past this block recorded `observed_tail`;
+//!   `RX_WAITING` is set by the receiver before it parks on a slot of this
+//!   block and taken (cleared) by the first sender that sees it, who wakes the
+//!   receiver. Because the receiver's `fetch_or(RX_WAITING)` and each
+//!   sender's `fetch_or(slot bit)` hit the same word, one of them sees the
+//!   other: a wake-up is never lost.
+//! - `observed_tail`: written once by the releasing sender before `RELEASED`;
+//!   read by the receiver after it saw `RELEASED`.
+//! - `slots[i]`: written once by the sender of slot `i` before its ready bit,
+//!   read once by the receiver after it saw the bit.
+//!
+//! # Reclaiming
+//!
+//! A block may be reused once no sender can still reach it. A sender reaches
+//! a block either because the shared `block_tail` pointed at or before it
+//! when the sender loaded it, or by walking `next` links from there. The
+//! sender that moves `block_tail` past a block reads the tail counter with an
+//! RMW right after (`observed_tail`): every sender whose slot index is below
+//! it may still be walking, every later one loaded the new `block_tail`. Once
+//! the receiver has consumed every slot below `observed_tail`, all those
+//! senders have written their slot, so they are past their walk, and the
+//! block is the receiver's alone to reset and append at the end of the list.
+use std::mem::MaybeUninit;
+use std::ptr::{self, NonNull};
+
+use crate::sync::{AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
+
+/// Slots per block. Small under loom so that models cross blocks.
+#[cfg(not(keel_loom))]
+pub(crate) const BLOCK_CAP: usize = 32;
+#[cfg(keel_loom)]
+pub(crate) const BLOCK_CAP: usize = 2;
+
+const MASK: usize = BLOCK_CAP - 1;
+const READY_MASK: usize = (1 << BLOCK_CAP) - 1;
+const RELEASED: usize = 1 << BLOCK_CAP;
+const RX_WAITING: usize = 1 << (BLOCK_CAP + 1);
+
+/// How often the receiver tries to append a reclaimed block before freeing it.
+const RECLAIM_ATTEMPTS: usize = 3;
+
+pub(super) struct Block<T> {
+    start_index: UnsafeCell<usize>,
+    next: AtomicPtr<Block<T>>,
+    ready: AtomicUsize,
+    observed_tail: UnsafeCell<usize>,
+    slots: [UnsafeCell<MaybeUninit<T>>; BLOCK_CAP],
+}
+
+/// What the receiver found when it tried to park on a slot.
+pub(super) enum Park {
+    /// The slot was written meanwhile: read it.
+    Ready,
+    /// `RX_WAITING` is set: the slot's sender will wake the receiver.
+    Parked,
+}
+
+/// The senders' half: the tail block pointer and the first block.
+pub(super) struct Tx<T> {
+    /// The first block ever linked (null until the first send: an idle
+    /// mailbox allocates nothing). The receiver starts from it.
+    first: AtomicPtr<Block<T>>,
+    /// A block at or before the block of the newest slot; moved forward by
+    /// senders that find full blocks.
+    block_tail: AtomicPtr<Block<T>>,
+}
+
+/// The receiver's half, owned by the single receiver.
+pub(super) struct Rx<T> {
+    /// The block holding slot `index` (null before the first block exists).
+    head: *mut Block<T>,
+    /// The oldest block not yet reclaimed.
+    free_head: *mut Block<T>,
+    /// The next slot to read.
+    pub(super) index: usize,
+}
+
+impl<T> Block<T> {
+    fn alloc(start_index: usize) -> NonNull<Block<T>> {
+        let block = Box::new(Block {
+            start_index: UnsafeCell::new(start_index),
+            next: AtomicPtr::new(ptr::null_mut()),
+            ready: AtomicUsize::new(0),
+            observed_tail: UnsafeCell::new(0),
+            slots: std::array::from_fn(|_| UnsafeCell::new(MaybeUninit::uninit())),
+        });
+        NonNull::from(Box::leak(block))
+    }
+
+    fn start_index(&self) -> usize {
+        // SAFETY: written only while the block is unreachable (module doc);
+        // we reached it through an Acquire load of the link that published it.
+        self.start_index.with(|p| unsafe { *p })
+    }
+
+    /// Writes slot `index` and marks it ready; returns `true` if the receiver
+    /// was parked on this block (the caller must wake it).
+    ///
+    /// # Safety
+    /// The caller claimed `index` from the tail counter, and this is its block.
+    unsafe fn write(&self, index: usize, value: T) -> bool {
+        let offset = index & MASK;
+        // SAFETY: slot `index` was claimed by this sender alone, and the
+        // receiver reads it only after the ready bit set below.
+        self.slots[offset].with_mut(|p| unsafe { (*p).write(value) });
+        let prev = self.ready.fetch_or(1 << offset, Ordering::AcqRel);
+        prev & RX_WAITING != 0 && self.take_rx_waiting()
+    }
+
+    /// Clears `RX_WAITING`; true for the one caller that cleared it.
+    fn take_rx_waiting(&self) -> bool {
+        self.ready.fetch_and(!RX_WAITING, Ordering::AcqRel) & RX_WAITING != 0
+    }
+
+    /// True once every slot has been written.
+    fn is_final(&self) -> bool {
+        self.ready.load(Ordering::Acquire) & READY_MASK == READY_MASK
+    }
+
+    /// Records the tail counter seen after moving `block_tail` past this block.
+    fn release(&self, observed_tail: usize) {
+        // SAFETY: one sender wins the CAS that moves block_tail past this
+        // block and is the only writer; the receiver reads it after RELEASED.
+        self.observed_tail
+            .with_mut(|p| unsafe { *p = observed_tail });
+        self.ready.fetch_or(RELEASED, Ordering::Release);
+    }
+
+    /// The successor, allocating and linking one if there is none.
+    fn next_or_grow(&self, wake_rx: &mut bool) -> NonNull<Block<T>> {
+        if let Some(next) = NonNull::new(self.next.load(Ordering::Acquire)) {
+            return next;
+        }
+        let new = Block::alloc(self.start_index() + BLOCK_CAP);
+        let mut curr = NonNull::from(self);
+        let mut first_next = None;
+        loop {
+            // SAFETY: `curr` is this block or a successor reached through
+            // `next` links; none of them can be reclaimed while this sender
+            // has not written its slot (module doc).
+            let curr_ref = unsafe { curr.as_ref() };
+            // SAFETY: `new` is not reachable by anyone else yet.
+            unsafe { new.as_ref() }
+                .start_index
+                .with_mut(|p| unsafe { *p = curr_ref.start_index() + BLOCK_CAP });
+            match curr_ref.next.compare_exchange(
+                ptr::null_mut(),
+                new.as_ptr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    *wake_rx = true;
+                    return first_next.unwrap_or(new);
+                }
+                Err(actual) => {
+                    // SAFETY: a successful CAS stored a non-null pointer.
+                    let actual = unsafe { NonNull::new_unchecked(actual) };
+                    first_next.get_or_insert(actual);
+                    curr = actual;
+                }
+            }
+        }
+    }
+
+    /// Resets a reclaimed block for reuse.
+    ///
+    /// # Safety
+    /// No sender can reach the block, and its slots were all read.
+    unsafe fn reset(&self) {
+        self.next.store(ptr::null_mut(), Ordering::Relaxed);
+        self.ready.store(0, Ordering::Relaxed);
+    }
+}
+
+impl<T> Tx<T> {
+    pub(super) fn new() -> Tx<T> {
+        Tx {
+            first: AtomicPtr::new(ptr::null_mut()),
+            block_tail: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    /// True while no block was ever allocated.
+    #[cfg(test)]
+    pub(super) fn first_is_null(&self) -> bool {
+        self.first.load(Ordering::Acquire).is_null()
+    }
+
+    /// Writes `value` into claimed slot `index`. Returns `true` if the
+    /// receiver was parked waiting for this slot or for its block to exist.
+    ///
+    /// # Safety
+    /// `index` was claimed from `tail` by this sender.
+    pub(super) unsafe fn push(&self, index: usize, value: T, tail: &AtomicUsize) -> (bool, bool) {
+        let mut linked = false;
+        let block = self.find_block(index, tail, &mut linked);
+        // SAFETY: the block of our claimed slot, reachable until we wrote it.
+        let slot_waiter = unsafe { block.as_ref().write(index, value) };
+        (slot_waiter, linked)
+    }
+
+    fn find_block(&self, index: usize, tail: &AtomicUsize, linked: &mut bool) -> NonNull<Block<T>> {
+        let start = index & !MASK;
+        let offset = index & MASK;
+        let mut block = match NonNull::new(self.block_tail.load(Ordering::Acquire)) {
+            Some(b) => b,
+            None => self.install_first(linked),
+        };
+        // SAFETY: block_tail (or first) is never reclaimed while a sender
+        // that claimed a slot has not written it (module doc).
+        let distance = start.wrapping_sub(unsafe { block.as_ref() }.start_index()) / BLOCK_CAP;
+        // Only senders far ahead of the tail block try to move it, so that
+        // the common case does not contend on `block_tail`.
+        let mut try_moving_tail = offset < distance;
+        loop {
+            // SAFETY: as above; successors reached by `next` likewise.
+            let block_ref = unsafe { block.as_ref() };
+            if block_ref.start_index() == start {
+                return block;
+            }
+            let next = block_ref.next_or_grow(linked);
+            try_moving_tail &= block_ref.is_final();
+            if try_moving_tail {
+                match self.block_tail.compare_exchange(
+                    block.as_ptr(),
+                    next.as_ptr(),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        // An RMW, not a load: it is ordered against every
+                        // sender's claim on the same counter (module doc).
+                        let observed = tail.fetch_add(0, Ordering::AcqRel) >> 1;
+                        block_ref.release(observed);
+                    }
+                    Err(_) => try_moving_tail = false,
+                }
+            }
+            block = next;
+        }
+    }
+
+    fn install_first(&self, linked: &mut bool) -> NonNull<Block<T>> {
+        let new = Block::alloc(0);
+        let first = match self.first.compare_exchange(
+            ptr::null_mut(),
+            new.as_ptr(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => {
+                *linked = true;
+                new
+            }
+            Err(actual) => {
+                // SAFETY: `new` was never shared.
+                drop(unsafe { Box::from_raw(new.as_ptr()) });
+                // SAFETY: non-null, since the CAS failed.
+                unsafe { NonNull::new_unchecked(actual) }
+            }
+        };
+        let _ = self.block_tail.compare_exchange(
+            ptr::null_mut(),
+            first.as_ptr(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        first
+    }
+
+    /// Appends a reclaimed block after the current tail, or frees it.
+    fn reclaim(&self, block: NonNull<Block<T>>) {
+        // SAFETY: the receiver owns `block` exclusively (caller's contract).
+        let block_ref = unsafe { block.as_ref() };
+        // SAFETY: see the module doc: the receiver only reclaims blocks before
+        // its head, and `block_tail` is never behind the head.
+        let mut curr = unsafe { NonNull::new_unchecked(self.block_tail.load(Ordering::Acquire)) };
+        for _ in 0..RECLAIM_ATTEMPTS {
+            // SAFETY: `curr` is block_tail or a successor, never reclaimed
+            // while we (the receiver, the only reclaimer) run.
+            let curr_ref = unsafe { curr.as_ref() };
+            // SAFETY: `block` is still unreachable by senders.
+            block_ref
+                .start_index
+                .with_mut(|p| unsafe { *p = curr_ref.start_index() + BLOCK_CAP });
+            match curr_ref.next.compare_exchange(
+                ptr::null_mut(),
+                block.as_ptr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                // SAFETY: a failed CAS against null read a non-null pointer.
+                Err(actual) => curr = unsafe { NonNull::new_unchecked(actual) },
+            }
+        }
+        // SAFETY: never linked, exclusively ours.
+        drop(unsafe { Box::from_raw(block.as_ptr()) });
+    }
+}
+
+impl<T> Rx<T> {
+    pub(super) fn new() -> Rx<T> {
+        Rx {
+            head: ptr::null_mut(),
+            free_head: ptr::null_mut(),
+            index: 0,
+        }
+    }
+
+    /// Takes the value in slot `index` if it was written.
+    pub(super) fn pop(&mut self, tx: &Tx<T>) -> Option<T> {
+        let head = self.advance_head(tx)?;
+        self.reclaim_blocks(tx);
+        let offset = self.index & MASK;
+        // SAFETY: the head block is reachable and not reclaimed (we only
+        // reclaim blocks before it).
+        let head_ref = unsafe { &*head };
+        if head_ref.ready.load(Ordering::Acquire) & (1 << offset) == 0 {
+            return None;
+        }
+        // SAFETY: the ready bit says the sender wrote the slot; we are the
+        // only reader and read it once (index moves on).
+        let value = head_ref.slots[offset].with(|p| unsafe { (*p).assume_init_read() });
+        self.index += 1;
+        Some(value)
+    }
+
+    /// Before parking: marks the slot's block `RX_WAITING`, so that its
+    /// sender wakes us. `None` if the block does not exist yet (the caller
+    /// parks on the whole mailbox instead: the sender that links the block
+    /// wakes it).
+    pub(super) fn park(&mut self, tx: &Tx<T>) -> Option<Park> {
+        let head = self.advance_head(tx)?;
+        // SAFETY: as in `pop`.
+        let head_ref = unsafe { &*head };
+        let prev = head_ref.ready.fetch_or(RX_WAITING, Ordering::AcqRel);
+        if prev & (1 << (self.index & MASK)) != 0 {
+            let _ = head_ref.take_rx_waiting();
+            Some(Park::Ready)
+        } else {
+            Some(Park::Parked)
+        }
+    }
+
+    /// Moves `head` to the block of `index`; `None` if it does not exist yet.
+    fn advance_head(&mut self, tx: &Tx<T>) -> Option<*mut Block<T>> {
+        if self.head.is_null() {
+            let first = tx.first.load(Ordering::Acquire);
+            if first.is_null() {
+                return None;
+            }
+            self.head = first;
+            self.free_head = first;
+        }
+        let start = self.index & !MASK;
+        loop {
+            // SAFETY: head is reachable and ours to read (not reclaimed).
+            let head = unsafe { &*self.head };
+            if head.start_index() == start {
+                return Some(self.head);
+            }
+            let next = head.next.load(Ordering::Acquire);
+            if next.is_null() {
+                return None;
+            }
+            self.head = next;
+        }
+    }
+
+    fn reclaim_blocks(&mut self, tx: &Tx<T>) {
+        while self.free_head != self.head {
+            // SAFETY: blocks between free_head and head are linked and ours.
+            let block = unsafe { &*self.free_head };
+            let ready = block.ready.load(Ordering::Acquire);
+            if ready & RELEASED == 0 {
+                return;
+            }
+            // SAFETY: RELEASED was set after observed_tail was written, and we
+            // loaded it with Acquire.
+            let observed = block.observed_tail.with(|p| unsafe { *p });
+            if observed > self.index {
+                return;
+            }
+            let next = block.next.load(Ordering::Acquire);
+            debug_assert!(!next.is_null(), "a released block has a successor");
+            // SAFETY: free_head is non-null here (it differs from head).
+            let reclaimed = unsafe { NonNull::new_unchecked(self.free_head) };
+            self.free_head = next;
+            // SAFETY: no sender can reach it any more and every slot was read.
+            unsafe { block.reset() };
+            tx.reclaim(reclaimed);
+        }
+    }
+
+    /// Drops every value still readable and frees every block. Called once,
+    /// when the channel itself is dropped (no sender exists any more).
+    ///
+    /// # Safety
+    /// No other thread may touch the list, now or later.
+    pub(super) unsafe fn free_all(&mut self, tx: &Tx<T>) {
+        while self.pop(tx).is_some() {}
+        let mut block = if self.free_head.is_null() {
+            tx.first.load(Ordering::Acquire)
+        } else {
+            self.free_head
+        };
+        while !block.is_null() {
+            // SAFETY: every block in the list was allocated by `Block::alloc`
+            // and is exclusively ours now.
+            let next = unsafe { &*block }.next.load(Ordering::Acquire);
+            // SAFETY: as above; nothing points at it after this.
+            drop(unsafe { Box::from_raw(block) });
+            block = next;
+        }
+    }
+}

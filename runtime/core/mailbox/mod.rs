@@ -1,0 +1,650 @@
+//! The mailbox: an MPSC queue with two lanes, owned by an address.
+//!
+//! - The **user lane** is our own block list ([`block`]): messages stored by
+//!   value in blocks of `BLOCK_CAP` slots, allocated lazily (an idle mailbox
+//!   owns no block) and recycled by the receiver (no allocation in steady
+//!   state). Unbounded or bounded.
+//! - The **control lane** carries the rare signals that must overtake user
+//!   messages (in keel: `kill`, and exit signals that will terminate a
+//!   non-trapping receiver). It is a short locked queue plus a `CONTROL` bit
+//!   the receiver checks before each user message.
+//!
+//! Which lane a message takes is the caller's decision; the mailbox knows
+//! nothing of actors. A [`Mailbox`] is the sending half (cloned into every
+//! reference of the address); the [`Receiver`] is unique and movable, so a new
+//! run loop can take it over after a restart.
+//!
+//! # Shared words
+//!
+//! - `tail` (sender-written cache line): `slot index << 1 | CLOSED`. A send
+//!   claims the next slot with one CAS that also checks `CLOSED` and, when
+//!   bounded, the capacity; so a send either sees the mailbox closed and hands
+//!   the message back, or claims a slot the receiver will read before it
+//!   reports `Closed`. Closing sets `CLOSED` with one `fetch_or`.
+//! - `head` (receiver-written cache line): `read index << 1 | SEND_WAITERS`.
+//!   Unbounded: the receiver stores it after each read (no RMW). Bounded: the
+//!   receiver `fetch_add`s it, and a sender that must wait sets
+//!   `SEND_WAITERS` with `fetch_or` under the waiters lock; both RMW the same
+//!   word, so either the receiver sees the waiter or the waiter sees the
+//!   freed slot.
+//! - `rx_state`: `CONTROL` (the control lane is non-empty; changed under its
+//!   lock) and `BOUNDARY_WAIT` (the receiver parked because the block of its
+//!   next slot does not exist yet; the sender that links a block takes the bit
+//!   with an RMW and wakes it).
+//! - `rx_waker`: registered by the receiver before it sets any wait bit.
+//!
+//! `len()` is `tail - head` (claimed and not yet read, so a message whose
+//! sender is between its claim and its write already counts).
+mod block;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use self::block::{Park, Rx, Tx};
+use crate::core::task::coop;
+use crate::core::waker::AtomicWaker;
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, UnsafeCell};
+
+#[cfg(test)]
+pub(crate) use self::block::BLOCK_CAP;
+
+/// A send that could not be done; the message comes back.
+#[derive(PartialEq, Eq)]
+pub enum SendError<T> {
+    /// The bounded mailbox is full.
+    Full(T),
+    /// The mailbox is closed: no receiver will read it.
+    Closed(T),
+}
+
+/// The receiving side found the mailbox closed and drained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError;
+
+/// Why [`Receiver::try_recv`] returned nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing readable now (a send may be between its claim and its write).
+    Empty,
+    /// Closed, and every accepted message has been read.
+    Closed,
+}
+
+/// The sending half of a mailbox; cheap to clone.
+pub struct Mailbox<U, C = ()> {
+    chan: Arc<Chan<U, C>>,
+}
+
+/// The unique receiving half of a mailbox.
+pub struct Receiver<U, C = ()> {
+    chan: Arc<Chan<U, C>>,
+}
+
+/// The future of [`Mailbox::send`]: waits for room in a bounded mailbox.
+/// Cancel-safe: dropping it before completion drops the message, and a
+/// wake-up it was given passes to the next waiting sender.
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, U, C = ()> {
+    chan: &'a Chan<U, C>,
+    value: Option<U>,
+    waiter: Option<u64>,
+}
+
+impl<T> SendError<T> {
+    /// The message that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            SendError::Full(v) | SendError::Closed(v) => v,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Full(_) => f.write_str("Full(..)"),
+            SendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::Full(_) => f.write_str("the mailbox is full"),
+            SendError::Closed(_) => f.write_str("the mailbox is closed"),
+        }
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+impl<U, C> Mailbox<U, C> {
+    /// A new unbounded mailbox.
+    pub fn unbounded() -> (Mailbox<U, C>, Receiver<U, C>) {
+        Self::with_config(None, false)
+    }
+
+    /// A new mailbox holding at most `capacity` messages (at least 1).
+    pub fn bounded(capacity: usize) -> (Mailbox<U, C>, Receiver<U, C>) {
+        Self::with_config(Some(capacity), false)
+    }
+
+    /// A new mailbox, bounded if `capacity` is `Some` (at least 1), recording
+    /// its high-water mark (the largest `len()` a send saw) if asked: that
+    /// costs an unbounded sender a read of the receiver's cache line.
+    pub fn with_config(
+        capacity: Option<usize>,
+        track_high_water: bool,
+    ) -> (Mailbox<U, C>, Receiver<U, C>) {
+        let capacity = capacity.map(|c| c.max(1));
+        let chan = Arc::new(Chan {
+            tail: CachePadded(AtomicUsize::new(0)),
+            tx: Tx::new(),
+            head: CachePadded(AtomicUsize::new(0)),
+            rx: UnsafeCell::new(Rx::new()),
+            rx_state: AtomicUsize::new(0),
+            rx_waker: AtomicWaker::new(),
+            capacity,
+            high_water: AtomicUsize::new(0),
+            track_high_water,
+            control: Mutex::new(ControlLane {
+                queue: VecDeque::new(),
+                closed: false,
+            }),
+            send_waiters: Mutex::new(SendWaiters {
+                queue: VecDeque::new(),
+                next_id: 0,
+            }),
+        });
+        (Mailbox { chan: chan.clone() }, Receiver { chan })
+    }
+
+    /// Sends without waiting: `Full` (bounded and full) or `Closed` hand the
+    /// message back.
+    pub fn try_send(&self, value: U) -> Result<(), SendError<U>> {
+        self.chan.try_send(value)
+    }
+
+    /// Sends, waiting for room in a bounded mailbox.
+    pub fn send(&self, value: U) -> SendFuture<'_, U, C> {
+        SendFuture {
+            chan: &self.chan,
+            value: Some(value),
+            waiter: None,
+        }
+    }
+
+    /// Queues a control-lane message; `Err` hands it back if closed.
+    pub fn send_control(&self, value: C) -> Result<(), C> {
+        {
+            let mut lane = self.chan.control.lock();
+            if lane.closed {
+                return Err(value);
+            }
+            lane.queue.push_back(value);
+            self.chan.rx_state.fetch_or(CONTROL, Ordering::Release);
+        }
+        self.chan.rx_waker.wake();
+        Ok(())
+    }
+
+    /// Closes the mailbox: later sends fail with `Closed`; the receiver still
+    /// reads every message accepted before. Returns `true` for the call that
+    /// closed it.
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// True once closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.tail.0.load(Ordering::Acquire) & CLOSED != 0
+    }
+
+    /// Messages accepted and not yet read (user lane).
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// True if no user message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The largest `len()` a send saw, if the mailbox tracks it.
+    pub fn high_water(&self) -> Option<usize> {
+        self.chan
+            .track_high_water
+            .then(|| self.chan.high_water.load(Ordering::Relaxed))
+    }
+
+    /// The bound, if bounded.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity
+    }
+
+    /// True if both handles are the same mailbox.
+    pub fn same_mailbox(&self, other: &Mailbox<U, C>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<U, C> Receiver<U, C> {
+    /// Polls for the next user message. Registers the waker before parking;
+    /// `Ready(Err(RecvError))` once closed and drained. Each message spends
+    /// one unit of the running task's budget; when it is spent, the task is
+    /// woken and yields.
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<U, RecvError>> {
+        if !coop::has_budget() {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        if let Some(v) = self.pop() {
+            coop::consume();
+            return Poll::Ready(Ok(v));
+        }
+        self.chan.rx_waker.register(cx.waker());
+        loop {
+            if let Some(v) = self.pop() {
+                coop::consume();
+                return Poll::Ready(Ok(v));
+            }
+            if self.is_drained() {
+                return Poll::Ready(Err(RecvError));
+            }
+            // SAFETY: we are the unique receiver.
+            let park = unsafe { self.chan.rx.with_mut(|rx| (*rx).park(&self.chan.tx)) };
+            match park {
+                Some(Park::Ready) => continue,
+                Some(Park::Parked) => {}
+                None => {
+                    self.chan.rx_state.fetch_or(BOUNDARY_WAIT, Ordering::AcqRel);
+                    // The block may have been linked meanwhile: look again.
+                    // SAFETY: unique receiver.
+                    let park = unsafe { self.chan.rx.with_mut(|rx| (*rx).park(&self.chan.tx)) };
+                    match park {
+                        Some(Park::Ready) => continue,
+                        Some(Park::Parked) | None => {}
+                    }
+                }
+            }
+            // Closing wakes the registered waker, but it may have closed
+            // between our drained check and the wait bit: look once more.
+            if self.is_drained() {
+                return Poll::Ready(Err(RecvError));
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// The next user message, if one is readable now.
+    pub fn try_recv(&mut self) -> Result<U, TryRecvError> {
+        match self.pop() {
+            Some(v) => Ok(v),
+            None if self.is_drained() => Err(TryRecvError::Closed),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// A future for the next user message (see [`Receiver::poll_recv`]).
+    pub fn recv(&mut self) -> impl Future<Output = Result<U, RecvError>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_recv(cx))
+    }
+
+    /// True if the control lane holds a message (one atomic load).
+    pub fn has_control(&self) -> bool {
+        self.chan.rx_state.load(Ordering::Acquire) & CONTROL != 0
+    }
+
+    /// Takes the oldest control-lane message.
+    pub fn try_recv_control(&mut self) -> Option<C> {
+        if !self.has_control() {
+            return None;
+        }
+        let mut lane = self.chan.control.lock();
+        let value = lane.queue.pop_front();
+        if lane.queue.is_empty() {
+            self.chan.rx_state.fetch_and(!CONTROL, Ordering::Release);
+        }
+        value
+    }
+
+    /// Registers the waker that control-lane messages and closing wake, for
+    /// a consumer that is busy elsewhere (a suspended handler) and must still
+    /// see a `kill`.
+    pub fn register(&self, waker: &Waker) {
+        self.chan.rx_waker.register(waker);
+    }
+
+    /// Closes the mailbox (see [`Mailbox::close`]).
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// A sending handle to this mailbox.
+    pub fn mailbox(&self) -> Mailbox<U, C> {
+        Mailbox {
+            chan: self.chan.clone(),
+        }
+    }
+
+    /// Messages accepted and not yet read (user lane).
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// True if no user message is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn pop(&mut self) -> Option<U> {
+        // SAFETY: we are the unique receiver: the only one touching `rx`
+        // (the channel's drop runs after every handle is gone).
+        let value = unsafe { self.chan.rx.with_mut(|rx| (*rx).pop(&self.chan.tx)) }?;
+        self.chan.advance_head();
+        Some(value)
+    }
+
+    /// Closed, and every claimed slot has been read.
+    fn is_drained(&self) -> bool {
+        let tail = self.chan.tail.0.load(Ordering::Acquire);
+        // SAFETY: unique receiver.
+        let index = unsafe { self.chan.rx.with(|rx| (*rx).index) };
+        tail & CLOSED != 0 && tail >> 1 == index
+    }
+}
+
+impl<U, C> Drop for Receiver<U, C> {
+    fn drop(&mut self) {
+        // Nobody will read any more: later sends hand their message back.
+        // Messages still queued are dropped with the channel; the actor layer
+        // drains them into dead letters before it lets go of a receiver.
+        self.chan.close();
+    }
+}
+
+impl<U, C> Clone for Mailbox<U, C> {
+    fn clone(&self) -> Self {
+        Mailbox {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<U, C> fmt::Debug for Mailbox<U, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mailbox")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<U, C> fmt::Debug for Receiver<U, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+// The message is moved in and out, never pinned: the future is Unpin
+// whatever `U` is.
+impl<U, C> Unpin for SendFuture<'_, U, C> {}
+
+impl<U, C> Future for SendFuture<'_, U, C> {
+    type Output = Result<(), SendError<U>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let value = this
+                .value
+                .take()
+                .expect("SendFuture polled after completion");
+            match this.chan.try_send(value) {
+                Ok(()) => {
+                    this.leave_queue();
+                    return Poll::Ready(Ok(()));
+                }
+                Err(SendError::Closed(v)) => {
+                    this.leave_queue();
+                    return Poll::Ready(Err(SendError::Closed(v)));
+                }
+                Err(SendError::Full(v)) => {
+                    this.value = Some(v);
+                    if this.wait(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<U, C> SendFuture<'_, U, C> {
+    /// Queues (or refreshes) this sender's waker; `false` if room appeared
+    /// meanwhile and the send should be tried again now.
+    fn wait(&mut self, waker: &Waker) -> bool {
+        let mut waiters = self.chan.send_waiters.lock();
+        match self.waiter {
+            Some(id) if waiters.position(id).is_some() => {
+                let i = waiters.position(id).expect("checked above");
+                waiters.queue[i].1 = waker.clone();
+            }
+            _ => {
+                let id = waiters.next_id;
+                waiters.next_id += 1;
+                waiters.queue.push_back((id, waker.clone()));
+                self.waiter = Some(id);
+            }
+        }
+        // Same word the receiver `fetch_add`s after each read: either it sees
+        // SEND_WAITERS, or we see the slot it freed.
+        let head = self.chan.head.0.fetch_or(SEND_WAITERS, Ordering::AcqRel);
+        drop(waiters);
+        let tail = self.chan.tail.0.load(Ordering::Acquire);
+        let cap = self.chan.capacity.unwrap_or(usize::MAX);
+        tail & CLOSED == 0 && (tail >> 1).wrapping_sub(head >> 1) >= cap
+    }
+
+    /// Leaves the waiters' queue after a completed send.
+    fn leave_queue(&mut self) {
+        if let Some(id) = self.waiter.take() {
+            let mut waiters = self.chan.send_waiters.lock();
+            if let Some(i) = waiters.position(id) {
+                waiters.queue.remove(i);
+                waiters.clear_flag_if_empty(&self.chan.head.0);
+            }
+        }
+    }
+}
+
+impl<U, C> Drop for SendFuture<'_, U, C> {
+    fn drop(&mut self) {
+        let Some(id) = self.waiter.take() else { return };
+        let mut waiters = self.chan.send_waiters.lock();
+        if let Some(i) = waiters.position(id) {
+            waiters.queue.remove(i);
+            waiters.clear_flag_if_empty(&self.chan.head.0);
+        } else if self.value.is_some() {
+            // We were woken for a free slot and are leaving without using
+            // it: pass the wake-up on, or another sender waits forever.
+            let next = waiters.pop(&self.chan.head.0);
+            drop(waiters);
+            if let Some(w) = next {
+                w.wake();
+            }
+        }
+    }
+}
+
+impl<U, C> fmt::Debug for SendFuture<'_, U, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("waiting", &self.waiter.is_some())
+            .finish()
+    }
+}
+
+// ---- private machinery ----
+
+const CLOSED: usize = 1;
+const SEND_WAITERS: usize = 1;
+const CONTROL: usize = 1 << 0;
+const BOUNDARY_WAIT: usize = 1 << 1;
+
+/// Keeps a hot word on its own cache line (128 bytes: adjacent-line
+/// prefetching pairs lines on x86).
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+struct Chan<U, C> {
+    tail: CachePadded<AtomicUsize>,
+    tx: Tx<U>,
+    head: CachePadded<AtomicUsize>,
+    rx: UnsafeCell<Rx<U>>,
+    rx_state: AtomicUsize,
+    rx_waker: AtomicWaker,
+    capacity: Option<usize>,
+    high_water: AtomicUsize,
+    track_high_water: bool,
+    control: Mutex<ControlLane<C>>,
+    send_waiters: Mutex<SendWaiters>,
+}
+
+// SAFETY: messages move between threads (U: Send, C: Send); the receiver's
+// fields in `rx` are touched only by the unique `Receiver` (and by the drop),
+// every other field is atomic or locked.
+unsafe impl<U: Send, C: Send> Send for Chan<U, C> {}
+// SAFETY: as above; `&Chan` only allows sends (moving U in) and locked access.
+unsafe impl<U: Send, C: Send> Sync for Chan<U, C> {}
+
+struct ControlLane<C> {
+    queue: VecDeque<C>,
+    closed: bool,
+}
+
+struct SendWaiters {
+    queue: VecDeque<(u64, Waker)>,
+    next_id: u64,
+}
+
+impl<U, C> Chan<U, C> {
+    fn try_send(&self, value: U) -> Result<(), SendError<U>> {
+        let mut tail = self.tail.0.load(Ordering::Acquire);
+        loop {
+            if tail & CLOSED != 0 {
+                return Err(SendError::Closed(value));
+            }
+            if let Some(cap) = self.capacity {
+                let head = self.head.0.load(Ordering::Acquire);
+                if (tail >> 1).wrapping_sub(head >> 1) >= cap {
+                    return Err(SendError::Full(value));
+                }
+            }
+            match self.tail.0.compare_exchange_weak(
+                tail,
+                tail + 2,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => tail = actual,
+            }
+        }
+        let index = tail >> 1;
+        if self.track_high_water {
+            let len = (index + 1).wrapping_sub(self.head.0.load(Ordering::Relaxed) >> 1);
+            if len > self.high_water.load(Ordering::Relaxed) {
+                self.high_water.fetch_max(len, Ordering::Relaxed);
+            }
+        }
+        // SAFETY: slot `index` was claimed by the CAS above.
+        let (slot_waiter, linked) = unsafe { self.tx.push(index, value, &self.tail.0) };
+        let boundary_waiter = linked
+            && self.rx_state.fetch_and(!BOUNDARY_WAIT, Ordering::AcqRel) & BOUNDARY_WAIT != 0;
+        if slot_waiter || boundary_waiter {
+            self.rx_waker.wake();
+        }
+        Ok(())
+    }
+
+    /// After a read: publish the new head, and wake a waiting sender.
+    fn advance_head(&self) {
+        if self.capacity.is_none() {
+            // Unbounded: no sender waits for room; a plain store suffices.
+            let head = self.head.0.load(Ordering::Relaxed);
+            self.head.0.store(head + 2, Ordering::Release);
+        } else if self.head.0.fetch_add(2, Ordering::AcqRel) & SEND_WAITERS != 0 {
+            let next = self.send_waiters.lock().pop(&self.head.0);
+            if let Some(w) = next {
+                w.wake();
+            }
+        }
+    }
+
+    #[cfg(test)]
+    fn tx_first_is_null(&self) -> bool {
+        self.tx.first_is_null()
+    }
+
+    fn len(&self) -> usize {
+        let head = self.head.0.load(Ordering::Acquire) >> 1;
+        let tail = self.tail.0.load(Ordering::Acquire) >> 1;
+        tail.saturating_sub(head)
+    }
+
+    fn close(&self) -> bool {
+        let first = self.tail.0.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0;
+        self.control.lock().closed = true;
+        let waiters: Vec<Waker> = {
+            let mut w = self.send_waiters.lock();
+            let all = w.queue.drain(..).map(|(_, w)| w).collect();
+            w.clear_flag_if_empty(&self.head.0);
+            all
+        };
+        for w in waiters {
+            w.wake();
+        }
+        self.rx_waker.wake();
+        first
+    }
+}
+
+impl<U, C> Drop for Chan<U, C> {
+    fn drop(&mut self) {
+        // SAFETY: the last handle is gone: nobody else can touch the list.
+        unsafe { self.rx.with_mut(|rx| (*rx).free_all(&self.tx)) };
+    }
+}
+
+impl SendWaiters {
+    fn position(&self, id: u64) -> Option<usize> {
+        self.queue.iter().position(|(i, _)| *i == id)
+    }
+
+    /// Takes the oldest waiter (to wake it outside the lock).
+    fn pop(&mut self, head: &AtomicUsize) -> Option<Waker> {
+        let next = self.queue.pop_front().map(|(_, w)| w);
+        self.clear_flag_if_empty(head);
+        next
+    }
+
+    fn clear_flag_if_empty(&mut self, head: &AtomicUsize) {
+        if self.queue.is_empty() {
+            head.fetch_and(!SEND_WAITERS, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(all(test, not(keel_loom)))]
+mod tests;
+
+#[cfg(all(test, keel_loom))]
+mod loom_tests;
