@@ -39,7 +39,7 @@ pub use keel_macros::*;
 pub mod __internal {
     pub use crate::core::blocking::block_on;
     pub use crate::core::mailbox::{
-        Mailbox, Receiver, RecvError, SendError, SendFuture, TryRecvError,
+        Mailbox, Next, Receiver, RecvError, SendError, SendFuture, TryRecvError,
     };
     pub use crate::core::scheduler::{Scheduler, SchedulerConfig, SpawnError, TaskHandle};
 }

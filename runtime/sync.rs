@@ -18,7 +18,6 @@
 mod imp {
     pub(crate) use std::sync::Arc;
     pub(crate) use std::thread;
-    pub(crate) use std::thread_local;
 
     // Aliases rather than `use`, so that clippy's `disallowed_types` (which
     // sees through re-exports) flags only direct uses outside this module.
@@ -106,7 +105,6 @@ mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::thread;
-    pub(crate) use loom::thread_local;
 
     /// Spawns a model thread (loom threads have no names).
     pub(crate) fn spawn_named<F>(_name: String, f: F) -> std::io::Result<thread::JoinHandle<()>>
@@ -161,4 +159,20 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// A thread-local with a constant initializer: `const`-initialised with std,
+/// plain under loom (whose macro takes no `const` block).
+#[cfg(not(keel_loom))]
+macro_rules! const_thread_local {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        std::thread_local! { $(#[$attr])* static $name: $t = const { $init }; }
+    };
+}
+#[cfg(keel_loom)]
+macro_rules! const_thread_local {
+    ($(#[$attr:meta])* static $name:ident: $t:ty = $init:expr;) => {
+        loom::thread_local! { $(#[$attr])* static $name: $t = $init; }
+    };
+}
+pub(crate) use const_thread_local;
 pub(crate) use std::sync::atomic::Ordering;

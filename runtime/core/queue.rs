@@ -259,3 +259,42 @@ mod tests {
         assert_eq!(dst.pop().map(|i| *i.0), Some(0));
     }
 }
+
+#[cfg(all(test, keel_loom))]
+mod loom_tests {
+    use super::test_item::Item;
+    use super::*;
+    use crate::sync::{thread, Arc};
+
+    /// Steal vs pop (and push into overflow) on a queue of capacity 4: every
+    /// item is taken exactly once, by the owner, the thief or the overflow.
+    #[test]
+    fn queue_steal_vs_pop() {
+        loom::model(|| {
+            let owner = Arc::new(Local::<Item>::new());
+            let thief_queue = Arc::new(Local::<Item>::new());
+            for i in 0..3 {
+                owner.push_back(Item(Box::new(i)), |_| unreachable!("room for 4"));
+            }
+            let thief = {
+                let (owner, mine) = (owner.clone(), thief_queue.clone());
+                thread::spawn(move || {
+                    let mut got: Vec<usize> =
+                        owner.steal_into(&mine).map(|i| *i.0).into_iter().collect();
+                    got.extend(std::iter::from_fn(|| mine.pop()).map(|i| *i.0));
+                    got
+                })
+            };
+            let mut got: Vec<usize> = owner.pop().map(|i| *i.0).into_iter().collect();
+            for i in 3..6 {
+                owner.push_back(Item(Box::new(i)), |batch| {
+                    got.extend(batch.into_iter().map(|i| *i.0))
+                });
+            }
+            got.extend(std::iter::from_fn(|| owner.pop()).map(|i| *i.0));
+            got.extend(thief.join().unwrap());
+            got.sort_unstable();
+            assert_eq!(got, (0..6).collect::<Vec<_>>());
+        });
+    }
+}

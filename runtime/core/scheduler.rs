@@ -44,8 +44,8 @@ use std::ptr::{self, NonNull};
 use crate::core::queue::{Local, QueueItem};
 use crate::core::task::{new_task, Header, Notified, TaskRef};
 use crate::sync::{
-    spawn_named, thread, thread_local, Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex,
-    Ordering,
+    const_thread_local, spawn_named, thread, Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar,
+    Mutex, Ordering,
 };
 
 /// LIFO runs in a row before the slot's task must queue behind the others.
@@ -90,26 +90,7 @@ impl Scheduler {
     /// Starts the workers.
     pub fn new(config: SchedulerConfig) -> std::io::Result<Scheduler> {
         let workers = config.workers.max(1);
-        let shared = Arc::new(Shared {
-            inject: Mutex::new(Inject {
-                queue: VecDeque::new(),
-                sleepers: Vec::with_capacity(workers),
-                shutdown: false,
-            }),
-            inject_len: AtomicUsize::new(0),
-            locals: (0..workers).map(|_| Local::new()).collect(),
-            parkers: (0..workers).map(|_| Parker::new()).collect(),
-            num_sleepers: AtomicUsize::new(0),
-            num_searching: AtomicUsize::new(0),
-            is_shutdown: AtomicBool::new(false),
-            live_workers: AtomicUsize::new(workers),
-            owned: Mutex::new(Owned {
-                tasks: HashMap::new(),
-                closed: false,
-            }),
-            next_id: AtomicU64::new(1),
-            throughput: config.throughput.max(1),
-        });
+        let shared = Shared::new(workers, config.throughput);
         let scheduler = Scheduler {
             shared: shared.clone(),
             threads: Mutex::new(Vec::with_capacity(workers)),
@@ -283,8 +264,8 @@ struct WorkerState {
     rng: u32,
 }
 
-thread_local! {
-    static CURRENT: StdCell<*const WorkerCtx> = const { StdCell::new(ptr::null()) };
+const_thread_local! {
+    static CURRENT: StdCell<*const WorkerCtx> = StdCell::new(ptr::null());
 }
 
 impl QueueItem for Notified {
@@ -345,6 +326,30 @@ fn run_worker(shared: Arc<Shared>, index: usize) {
 }
 
 impl Shared {
+    /// The shared state of `workers` workers (not started).
+    fn new(workers: usize, throughput: u32) -> Arc<Shared> {
+        Arc::new(Shared {
+            inject: Mutex::new(Inject {
+                queue: VecDeque::new(),
+                sleepers: Vec::with_capacity(workers),
+                shutdown: false,
+            }),
+            inject_len: AtomicUsize::new(0),
+            locals: (0..workers).map(|_| Local::new()).collect(),
+            parkers: (0..workers).map(|_| Parker::new()).collect(),
+            num_sleepers: AtomicUsize::new(0),
+            num_searching: AtomicUsize::new(0),
+            is_shutdown: AtomicBool::new(false),
+            live_workers: AtomicUsize::new(workers),
+            owned: Mutex::new(Owned {
+                tasks: HashMap::new(),
+                closed: false,
+            }),
+            next_id: AtomicU64::new(1),
+            throughput: throughput.max(1),
+        })
+    }
+
     fn spawn<F>(&self, this: &Arc<Shared>, future: F) -> Result<TaskHandle, SpawnError<F>>
     where
         F: Future<Output = ()> + Send + 'static,

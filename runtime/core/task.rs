@@ -31,7 +31,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::core::scheduler::Shared;
 use crate::core::state::{CloseOutcome, IdleOutcome, NotifyOutcome, RunOutcome, State};
-use crate::sync::{thread_local, Arc, UnsafeCell};
+use crate::sync::{const_thread_local, Arc, UnsafeCell};
 
 /// The type-erased head of every task cell.
 #[repr(C)]
@@ -324,8 +324,8 @@ unsafe fn dealloc<F>(ptr: NonNull<Header>) {
 pub(crate) mod coop {
     use super::*;
 
-    thread_local! {
-        static BUDGET: StdCell<Option<u32>> = const { StdCell::new(None) };
+    const_thread_local! {
+        static BUDGET: StdCell<Option<u32>> = StdCell::new(None);
     }
 
     /// Runs `f` with `budget` units, restoring the previous budget after.

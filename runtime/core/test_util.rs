@@ -88,3 +88,13 @@ pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
 pub(crate) fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     loom::future::block_on(fut)
 }
+
+/// Runs a loom model whose three threads make the default bound too slow,
+/// at `LOOM_MAX_PREEMPTIONS` but at most `max` preemptions (STYLE: an
+/// explicit bound for heavy models; the suite's table says which).
+#[cfg(keel_loom)]
+pub(crate) fn model_bounded(max: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(builder.preemption_bound.map_or(max, |b| b.min(max)));
+    builder.check(f);
+}

@@ -78,8 +78,11 @@ impl AtomicWaker {
                 }
             }
             Err(WAKING) => {
-                // Rule 3: a wake is in progress; make sure we are polled again.
+                // Rule 3: a wake is in progress; make sure we are polled again,
+                // and give the waking thread a chance to finish (under loom a
+                // yield, so the model does not spin here forever).
                 waker.wake_by_ref();
+                crate::sync::spin_loop();
             }
             Err(state) => {
                 debug_assert!(state == REGISTERING || state == REGISTERING | WAKING);

@@ -48,7 +48,7 @@ use crate::core::task::coop;
 use crate::core::waker::AtomicWaker;
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering, UnsafeCell};
 
-#[cfg(test)]
+#[cfg(all(test, not(keel_loom)))]
 pub(crate) use self::block::BLOCK_CAP;
 
 /// A send that could not be done; the message comes back.
@@ -63,6 +63,15 @@ pub enum SendError<T> {
 /// The receiving side found the mailbox closed and drained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
+
+/// What [`Receiver::poll_next`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next<U, C> {
+    /// A control-lane message (checked first).
+    Control(C),
+    /// The next user-lane message.
+    User(U),
+}
 
 /// Why [`Receiver::try_recv`] returned nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,24 +242,56 @@ impl<U, C> Mailbox<U, C> {
 }
 
 impl<U, C> Receiver<U, C> {
-    /// Polls for the next user message. Registers the waker before parking;
-    /// `Ready(Err(RecvError))` once closed and drained. Each message spends
-    /// one unit of the running task's budget; when it is spent, the task is
-    /// woken and yields.
+    /// Polls both lanes: a control message first if there is one, else the
+    /// next user message; `Ready(Err(RecvError))` once closed and both lanes
+    /// are drained. This is what a run loop uses: the waker is registered
+    /// before either lane is checked for the last time, so neither kind of
+    /// message can slip past a park.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Next<U, C>, RecvError>> {
+        self.poll_lanes(cx, true)
+    }
+
+    /// Polls the user lane only (the control lane is not watched). Each
+    /// message spends one unit of the running task's budget; when it is
+    /// spent, the task is woken and yields.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<U, RecvError>> {
+        self.poll_lanes(cx, false).map_ok(|next| match next {
+            Next::User(v) => v,
+            Next::Control(_) => unreachable!("the control lane is not polled"),
+        })
+    }
+
+    fn poll_lanes(
+        &mut self,
+        cx: &mut Context<'_>,
+        with_control: bool,
+    ) -> Poll<Result<Next<U, C>, RecvError>> {
+        // Control messages skip the budget: a kill must get through.
+        if with_control {
+            if let Some(c) = self.try_recv_control() {
+                return Poll::Ready(Ok(Next::Control(c)));
+            }
+        }
         if !coop::has_budget() {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
         if let Some(v) = self.pop() {
             coop::consume();
-            return Poll::Ready(Ok(v));
+            return Poll::Ready(Ok(Next::User(v)));
         }
         self.chan.rx_waker.register(cx.waker());
+        // A control message queued before the registration did not find
+        // our waker; we see its bit now (the waker's RMWs order the two).
+        if with_control {
+            if let Some(c) = self.try_recv_control() {
+                return Poll::Ready(Ok(Next::Control(c)));
+            }
+        }
         loop {
             if let Some(v) = self.pop() {
                 coop::consume();
-                return Poll::Ready(Ok(v));
+                return Poll::Ready(Ok(Next::User(v)));
             }
             if self.is_drained() {
                 return Poll::Ready(Err(RecvError));
@@ -292,6 +333,12 @@ impl<U, C> Receiver<U, C> {
     /// A future for the next user message (see [`Receiver::poll_recv`]).
     pub fn recv(&mut self) -> impl Future<Output = Result<U, RecvError>> + '_ {
         std::future::poll_fn(move |cx| self.poll_recv(cx))
+    }
+
+    /// A future for the next message of either lane (see
+    /// [`Receiver::poll_next`]).
+    pub fn recv_next(&mut self) -> impl Future<Output = Result<Next<U, C>, RecvError>> + '_ {
+        std::future::poll_fn(move |cx| self.poll_next(cx))
     }
 
     /// True if the control lane holds a message (one atomic load).

@@ -117,10 +117,24 @@ fn control_messages_wake_a_parked_receiver() {
     let counter = WakeCounter::new();
     let waker = WakeCounter::waker(&counter);
     let mut cx = Context::from_waker(&waker);
-    assert!(rx.poll_recv(&mut cx).is_pending());
+    assert!(rx.poll_next(&mut cx).is_pending());
+    tx.try_send(1).unwrap();
     tx.send_control("kill").unwrap();
     assert_eq!(counter.wakes(), 1);
-    assert_eq!(rx.try_recv_control(), Some("kill"));
+    // The control lane first, then the user lane; after a close, whatever
+    // is left in both, then Closed.
+    assert_eq!(
+        rx.poll_next(&mut cx),
+        Poll::Ready(Ok(Next::Control("kill")))
+    );
+    tx.send_control("exit").unwrap();
+    tx.close();
+    assert_eq!(
+        rx.poll_next(&mut cx),
+        Poll::Ready(Ok(Next::Control("exit")))
+    );
+    assert_eq!(rx.poll_next(&mut cx), Poll::Ready(Ok(Next::User(1))));
+    assert_eq!(rx.poll_next(&mut cx), Poll::Ready(Err(RecvError)));
 }
 
 #[test]
@@ -191,7 +205,7 @@ fn queued_values_are_dropped_exactly_once_with_the_mailbox() {
     for i in 0..n {
         assert!(tx.try_send(Tracked(i, drops.clone())).is_ok());
     }
-    drop(rx.try_recv().unwrap());
+    assert_eq!(rx.try_recv().unwrap().0, 0);
     assert_eq!(drops.load(Ordering::Acquire), 1);
     drop(rx);
     assert_eq!(
