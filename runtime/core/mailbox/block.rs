@@ -39,7 +39,11 @@
 //! it may still be walking, every later one loaded the new `block_tail`. Once
 //! the receiver has consumed every slot below `observed_tail`, all those
 //! senders have written their slot, so they are past their walk, and the
-//! block is the receiver's alone to reset and append at the end of the list.
+//! block is the receiver's alone to reset and append at the end of the list,
+//! after the spare blocks already waiting there (the receiver remembers the
+//! last one it appended, so it does not walk them all). Up to
+//! `MAX_SPARE_BLOCKS` spares are kept; beyond that a reclaimed block is
+//! freed, so a one-off spike does not pin its memory forever.
 use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
@@ -56,8 +60,14 @@ const READY_MASK: usize = (1 << BLOCK_CAP) - 1;
 const RELEASED: usize = 1 << BLOCK_CAP;
 const RX_WAITING: usize = 1 << (BLOCK_CAP + 1);
 
-/// How often the receiver tries to append a reclaimed block before freeing it.
-const RECLAIM_ATTEMPTS: usize = 3;
+/// Most spare blocks kept linked beyond the senders' tail block. A mailbox
+/// whose depth swings by up to this many blocks allocates nothing in steady
+/// state; one that spikes deeper gives the excess back. (Small under loom so
+/// that models reach the freeing path.)
+#[cfg(not(keel_loom))]
+const MAX_SPARE_BLOCKS: usize = 256;
+#[cfg(keel_loom)]
+const MAX_SPARE_BLOCKS: usize = 1;
 
 pub(super) struct Block<T> {
     start_index: UnsafeCell<usize>,
@@ -93,6 +103,15 @@ pub(super) struct Rx<T> {
     free_head: *mut Block<T>,
     /// The next slot to read.
     pub(super) index: usize,
+    /// The head block's ready bits as last loaded: slots seen ready once
+    /// stay ready, so the receiver reloads the shared word only when the
+    /// slot it wants is not set here (one load per burst, not per message,
+    /// on the line the senders are writing).
+    ready_cache: usize,
+    /// The block the receiver appended last (null if none, or if it was
+    /// reclaimed since): where the next append starts looking for the end
+    /// of the list, instead of walking every spare block from the tail.
+    last_appended: *mut Block<T>,
 }
 
 impl<T> Block<T> {
@@ -288,36 +307,6 @@ impl<T> Tx<T> {
         );
         first
     }
-
-    /// Appends a reclaimed block after the current tail, or frees it.
-    fn reclaim(&self, block: NonNull<Block<T>>) {
-        // SAFETY: the receiver owns `block` exclusively (caller's contract).
-        let block_ref = unsafe { block.as_ref() };
-        // SAFETY: see the module doc: the receiver only reclaims blocks before
-        // its head, and `block_tail` is never behind the head.
-        let mut curr = unsafe { NonNull::new_unchecked(self.block_tail.load(Ordering::Acquire)) };
-        for _ in 0..RECLAIM_ATTEMPTS {
-            // SAFETY: `curr` is block_tail or a successor, never reclaimed
-            // while we (the receiver, the only reclaimer) run.
-            let curr_ref = unsafe { curr.as_ref() };
-            // SAFETY: `block` is still unreachable by senders.
-            block_ref
-                .start_index
-                .with_mut(|p| unsafe { *p = curr_ref.start_index() + BLOCK_CAP });
-            match curr_ref.next.compare_exchange(
-                ptr::null_mut(),
-                block.as_ptr(),
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return,
-                // SAFETY: a failed CAS against null read a non-null pointer.
-                Err(actual) => curr = unsafe { NonNull::new_unchecked(actual) },
-            }
-        }
-        // SAFETY: never linked, exclusively ours.
-        drop(unsafe { Box::from_raw(block.as_ptr()) });
-    }
 }
 
 impl<T> Rx<T> {
@@ -326,6 +315,8 @@ impl<T> Rx<T> {
             head: ptr::null_mut(),
             free_head: ptr::null_mut(),
             index: 0,
+            ready_cache: 0,
+            last_appended: ptr::null_mut(),
         }
     }
 
@@ -337,8 +328,11 @@ impl<T> Rx<T> {
         // SAFETY: the head block is reachable and not reclaimed (we only
         // reclaim blocks before it).
         let head_ref = unsafe { &*head };
-        if head_ref.ready.load(Ordering::Acquire) & (1 << offset) == 0 {
-            return None;
+        if self.ready_cache & (1 << offset) == 0 {
+            self.ready_cache = head_ref.ready.load(Ordering::Acquire);
+            if self.ready_cache & (1 << offset) == 0 {
+                return None;
+            }
         }
         // SAFETY: the ready bit says the sender wrote the slot; we are the
         // only reader and read it once (index moves on).
@@ -386,6 +380,7 @@ impl<T> Rx<T> {
                 return None;
             }
             self.head = next;
+            self.ready_cache = 0;
         }
     }
 
@@ -410,7 +405,56 @@ impl<T> Rx<T> {
             self.free_head = next;
             // SAFETY: no sender can reach it any more and every slot was read.
             unsafe { block.reset() };
-            tx.reclaim(reclaimed);
+            self.recycle(tx, reclaimed);
+        }
+    }
+
+    /// Appends a reclaimed block at the end of the list (after any spares
+    /// already there), or frees it if enough spares wait beyond the tail.
+    fn recycle(&mut self, tx: &Tx<T>, block: NonNull<Block<T>>) {
+        if self.last_appended == block.as_ptr() {
+            self.last_appended = ptr::null_mut();
+        }
+        // SAFETY: the receiver owns `block` exclusively (it is reclaimed).
+        let block_ref = unsafe { block.as_ref() };
+        // SAFETY: blocks exist (we reclaimed one), so block_tail is set; it
+        // is never behind a block we reclaim, and we are the only reclaimer,
+        // so it stays valid while we walk.
+        let tail = unsafe { NonNull::new_unchecked(tx.block_tail.load(Ordering::Acquire)) };
+        // SAFETY: as above.
+        let tail_start = unsafe { tail.as_ref() }.start_index();
+        let mut curr = match NonNull::new(self.last_appended) {
+            // SAFETY: `last_appended` is linked and not reclaimed (reclaiming
+            // it clears the hint, above).
+            Some(hint) if unsafe { hint.as_ref() }.start_index() >= tail_start => hint,
+            _ => tail,
+        };
+        loop {
+            // SAFETY: `curr` is the tail, the hint, or reached from them by
+            // `next` links: linked blocks at or after the tail, which only
+            // we could reclaim.
+            let curr_ref = unsafe { curr.as_ref() };
+            let start = curr_ref.start_index() + BLOCK_CAP;
+            if start.wrapping_sub(tail_start) / BLOCK_CAP > MAX_SPARE_BLOCKS {
+                // SAFETY: never linked again, exclusively ours.
+                drop(unsafe { Box::from_raw(block.as_ptr()) });
+                return;
+            }
+            // SAFETY: `block` is still unreachable by senders.
+            block_ref.start_index.with_mut(|p| unsafe { *p = start });
+            match curr_ref.next.compare_exchange(
+                ptr::null_mut(),
+                block.as_ptr(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.last_appended = block.as_ptr();
+                    return;
+                }
+                // SAFETY: a failed CAS against null read a non-null pointer.
+                Err(actual) => curr = unsafe { NonNull::new_unchecked(actual) },
+            }
         }
     }
 

@@ -153,8 +153,10 @@ impl<U, C> Mailbox<U, C> {
         let chan = Arc::new(Chan {
             tail: CachePadded(AtomicUsize::new(0)),
             tx: Tx::new(),
-            head: CachePadded(AtomicUsize::new(0)),
-            rx: UnsafeCell::new(Rx::new()),
+            rx: CachePadded(RxSide {
+                head: AtomicUsize::new(0),
+                fields: UnsafeCell::new(Rx::new()),
+            }),
             rx_state: AtomicUsize::new(0),
             rx_waker: AtomicWaker::new(),
             capacity,
@@ -297,7 +299,7 @@ impl<U, C> Receiver<U, C> {
                 return Poll::Ready(Err(RecvError));
             }
             // SAFETY: we are the unique receiver.
-            let park = unsafe { self.chan.rx.with_mut(|rx| (*rx).park(&self.chan.tx)) };
+            let park = unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) };
             match park {
                 Some(Park::Ready) => continue,
                 Some(Park::Parked) => {}
@@ -305,7 +307,8 @@ impl<U, C> Receiver<U, C> {
                     self.chan.rx_state.fetch_or(BOUNDARY_WAIT, Ordering::AcqRel);
                     // The block may have been linked meanwhile: look again.
                     // SAFETY: unique receiver.
-                    let park = unsafe { self.chan.rx.with_mut(|rx| (*rx).park(&self.chan.tx)) };
+                    let park =
+                        unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) };
                     match park {
                         Some(Park::Ready) => continue,
                         Some(Park::Parked) | None => {}
@@ -391,7 +394,7 @@ impl<U, C> Receiver<U, C> {
     fn pop(&mut self) -> Option<U> {
         // SAFETY: we are the unique receiver: the only one touching `rx`
         // (the channel's drop runs after every handle is gone).
-        let value = unsafe { self.chan.rx.with_mut(|rx| (*rx).pop(&self.chan.tx)) }?;
+        let value = unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).pop(&self.chan.tx)) }?;
         self.chan.advance_head();
         Some(value)
     }
@@ -400,7 +403,7 @@ impl<U, C> Receiver<U, C> {
     fn is_drained(&self) -> bool {
         let tail = self.chan.tail.0.load(Ordering::Acquire);
         // SAFETY: unique receiver.
-        let index = unsafe { self.chan.rx.with(|rx| (*rx).index) };
+        let index = unsafe { self.chan.rx.fields.with(|rx| (*rx).index) };
         tail & CLOSED != 0 && tail >> 1 == index
     }
 }
@@ -493,7 +496,7 @@ impl<U, C> SendFuture<'_, U, C> {
         }
         // Same word the receiver `fetch_add`s after each read: either it sees
         // SEND_WAITERS, or we see the slot it freed.
-        let head = self.chan.head.0.fetch_or(SEND_WAITERS, Ordering::AcqRel);
+        let head = self.chan.rx.head.fetch_or(SEND_WAITERS, Ordering::AcqRel);
         drop(waiters);
         let tail = self.chan.tail.0.load(Ordering::Acquire);
         let cap = self.chan.capacity.unwrap_or(usize::MAX);
@@ -506,7 +509,7 @@ impl<U, C> SendFuture<'_, U, C> {
             let mut waiters = self.chan.send_waiters.lock();
             if let Some(i) = waiters.position(id) {
                 waiters.queue.remove(i);
-                waiters.clear_flag_if_empty(&self.chan.head.0);
+                waiters.clear_flag_if_empty(&self.chan.rx.head);
             }
         }
     }
@@ -518,11 +521,11 @@ impl<U, C> Drop for SendFuture<'_, U, C> {
         let mut waiters = self.chan.send_waiters.lock();
         if let Some(i) = waiters.position(id) {
             waiters.queue.remove(i);
-            waiters.clear_flag_if_empty(&self.chan.head.0);
+            waiters.clear_flag_if_empty(&self.chan.rx.head);
         } else if self.value.is_some() {
             // We were woken for a free slot and are leaving without using
             // it: pass the wake-up on, or another sender waits forever.
-            let next = waiters.pop(&self.chan.head.0);
+            let next = waiters.pop(&self.chan.rx.head);
             drop(waiters);
             if let Some(w) = next {
                 w.wake();
@@ -551,11 +554,28 @@ const BOUNDARY_WAIT: usize = 1 << 1;
 #[repr(align(128))]
 struct CachePadded<T>(T);
 
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// The receiver's line: its published read position and its own fields.
+struct RxSide<U> {
+    head: AtomicUsize,
+    fields: UnsafeCell<Rx<U>>,
+}
+
 struct Chan<U, C> {
+    /// Claimed by every send.
     tail: CachePadded<AtomicUsize>,
+    /// Written by the receiver on every read; nothing a sender reads on
+    /// every send lives on this line (but a bounded sender reads `head`).
+    rx: CachePadded<RxSide<U>>,
+    // Read-mostly from here on: written once per block, per park or per
+    // control message, never per message.
     tx: Tx<U>,
-    head: CachePadded<AtomicUsize>,
-    rx: UnsafeCell<Rx<U>>,
     rx_state: AtomicUsize,
     rx_waker: AtomicWaker,
     capacity: Option<usize>,
@@ -590,7 +610,7 @@ impl<U, C> Chan<U, C> {
                 return Err(SendError::Closed(value));
             }
             if let Some(cap) = self.capacity {
-                let head = self.head.0.load(Ordering::Acquire);
+                let head = self.rx.head.load(Ordering::Acquire);
                 if (tail >> 1).wrapping_sub(head >> 1) >= cap {
                     return Err(SendError::Full(value));
                 }
@@ -607,7 +627,7 @@ impl<U, C> Chan<U, C> {
         }
         let index = tail >> 1;
         if self.track_high_water {
-            let len = (index + 1).wrapping_sub(self.head.0.load(Ordering::Relaxed) >> 1);
+            let len = (index + 1).wrapping_sub(self.rx.head.load(Ordering::Relaxed) >> 1);
             if len > self.high_water.load(Ordering::Relaxed) {
                 self.high_water.fetch_max(len, Ordering::Relaxed);
             }
@@ -626,10 +646,10 @@ impl<U, C> Chan<U, C> {
     fn advance_head(&self) {
         if self.capacity.is_none() {
             // Unbounded: no sender waits for room; a plain store suffices.
-            let head = self.head.0.load(Ordering::Relaxed);
-            self.head.0.store(head + 2, Ordering::Release);
-        } else if self.head.0.fetch_add(2, Ordering::AcqRel) & SEND_WAITERS != 0 {
-            let next = self.send_waiters.lock().pop(&self.head.0);
+            let head = self.rx.head.load(Ordering::Relaxed);
+            self.rx.head.store(head + 2, Ordering::Release);
+        } else if self.rx.head.fetch_add(2, Ordering::AcqRel) & SEND_WAITERS != 0 {
+            let next = self.send_waiters.lock().pop(&self.rx.head);
             if let Some(w) = next {
                 w.wake();
             }
@@ -642,7 +662,7 @@ impl<U, C> Chan<U, C> {
     }
 
     fn len(&self) -> usize {
-        let head = self.head.0.load(Ordering::Acquire) >> 1;
+        let head = self.rx.head.load(Ordering::Acquire) >> 1;
         let tail = self.tail.0.load(Ordering::Acquire) >> 1;
         tail.saturating_sub(head)
     }
@@ -653,7 +673,7 @@ impl<U, C> Chan<U, C> {
         let waiters: Vec<Waker> = {
             let mut w = self.send_waiters.lock();
             let all = w.queue.drain(..).map(|(_, w)| w).collect();
-            w.clear_flag_if_empty(&self.head.0);
+            w.clear_flag_if_empty(&self.rx.head);
             all
         };
         for w in waiters {
@@ -667,7 +687,7 @@ impl<U, C> Chan<U, C> {
 impl<U, C> Drop for Chan<U, C> {
     fn drop(&mut self) {
         // SAFETY: the last handle is gone: nobody else can touch the list.
-        unsafe { self.rx.with_mut(|rx| (*rx).free_all(&self.tx)) };
+        unsafe { self.rx.fields.with_mut(|rx| (*rx).free_all(&self.tx)) };
     }
 }
 
