@@ -16,6 +16,7 @@
 
 #[cfg(not(keel_loom))]
 mod imp {
+    pub(crate) use std::sync::atomic::fence;
     pub(crate) use std::sync::Arc;
     pub(crate) use std::thread;
 
@@ -102,7 +103,7 @@ mod imp {
 #[cfg(keel_loom)]
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::thread;
 

@@ -9,10 +9,11 @@
 //! the tests of this file in parallel: each test reads only the counters of
 //! the threads it runs its mailbox on, and only around the code it measures.
 //!
-//! The receiver recycles each consumed block by linking it after the spares
-//! already waiting beyond the senders' tail, keeping up to 256 spare blocks,
-//! so a mailbox whose depth swings by up to that much (8,192 messages)
-//! allocates nothing once warmed up.
+//! The receiver recycles each consumed block: it links it just past the
+//! senders' tail, or keeps it on a free stack (up to 256 blocks) that a
+//! sender needing a new block pops before it allocates. So a mailbox whose
+//! depth swings by up to that much (8,192 messages) allocates nothing once
+//! warmed up.
 #![cfg(not(keel_loom))] // the loom build compiles only sync + core
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -307,7 +308,7 @@ fn two_thread_bounded_steady_state() {
     );
 }
 
-/// A spike far deeper than the spare pool (256 blocks) gives the excess
+/// A spike far deeper than the free stack (256 blocks) gives the excess
 /// back as it drains, so a one-off burst does not pin its memory; and the
 /// mailbox works on afterwards.
 #[test]
@@ -323,10 +324,17 @@ fn a_deep_spike_gives_its_blocks_back() {
     }
     let allocated = allocations() - before.0;
     let freed = frees() - before.1;
-    assert!(allocated >= 1_000, "one block per 32 messages: {allocated}");
+    // One block per 32 sends, and the free stack's own growth as blocks
+    // come back (a vector doubling up to 256 entries: at most 8 more).
     assert!(
-        freed >= allocated - 256 - 2,
-        "kept at most the spare pool: {allocated} allocated, {freed} freed"
+        (1_000..=1_008).contains(&allocated),
+        "one block per 32 messages: {allocated}"
+    );
+    assert!(
+        // Kept: the free stack (256), the spares linked past the tail (3),
+        // and the few blocks around the tail not yet reclaimable.
+        freed >= allocated - 256 - 16,
+        "kept at most the free stack and a few spares: {allocated} allocated, {freed} freed"
     );
     tx.try_send(SPIKE).expect("open");
     assert_eq!(rx.try_recv(), Ok(SPIKE));

@@ -44,8 +44,8 @@ use std::ptr::{self, NonNull};
 use crate::core::queue::{Local, QueueItem};
 use crate::core::task::{new_task, Header, Notified, TaskRef};
 use crate::sync::{
-    const_thread_local, spawn_named, thread, Arc, AtomicBool, AtomicU64, AtomicUsize, Condvar,
-    Mutex, Ordering,
+    const_thread_local, fence, spawn_named, thread, Arc, AtomicBool, AtomicU64, AtomicUsize,
+    Condvar, Mutex, Ordering,
 };
 
 /// LIFO runs in a row before the slot's task must queue behind the others.
@@ -144,7 +144,7 @@ impl Scheduler {
         let threads = std::mem::take(&mut *self.threads.lock());
         for t in threads {
             // A worker never panics out of its loop (tasks' panics are
-            // caught); if one did, the clean-up still happened in the others.
+            // caught); if one did, its exit guard still cleaned up.
             let _ = t.join();
         }
     }
@@ -268,6 +268,11 @@ const_thread_local! {
     static CURRENT: StdCell<*const WorkerCtx> = StdCell::new(ptr::null());
 }
 
+const_thread_local! {
+    /// Set while a worker of this scheduler runs its exit (see `WorkerExit`).
+    static EXITING: StdCell<*const Shared> = StdCell::new(ptr::null());
+}
+
 impl QueueItem for Notified {
     type Target = Header;
     fn into_ptr(self) -> NonNull<Header> {
@@ -286,6 +291,11 @@ fn run_worker(shared: Arc<Shared>, index: usize) {
         lifo: StdCell::new(None),
     };
     CURRENT.with(|c| c.set(&ctx));
+    // Runs on the way out, also if the loop ever unwinds.
+    let _exit = WorkerExit {
+        shared: &shared,
+        ctx: &ctx,
+    };
     let mut state = WorkerState {
         tick: 0,
         lifo_streak: 0,
@@ -310,19 +320,36 @@ fn run_worker(shared: Arc<Shared>, index: usize) {
             }
         }
     }
-    // Drop what this worker still holds; a task dropped here may wake others
-    // onto this same worker, so loop until both are empty.
-    loop {
-        if let Some(task) = ctx.lifo.take() {
-            task.shutdown();
-        } else if let Some(task) = shared.locals[index].pop() {
-            task.shutdown();
-        } else {
-            break;
+}
+
+/// A worker's exit: drops what it still holds, then (the last one out) the
+/// injector and every live task, then clears the thread's context.
+struct WorkerExit<'a> {
+    shared: &'a Shared,
+    ctx: &'a WorkerCtx,
+}
+
+impl Drop for WorkerExit<'_> {
+    fn drop(&mut self) {
+        // A task dropped here may wake others onto this same worker, so loop
+        // until both are empty.
+        loop {
+            if let Some(task) = self.ctx.lifo.take() {
+                task.shutdown();
+            } else if let Some(task) = self.shared.locals[self.ctx.index].pop() {
+                task.shutdown();
+            } else {
+                break;
+            }
         }
+        // From here wakes go to the (shut) injector, which drops them.
+        CURRENT.with(|c| c.set(ptr::null()));
+        // Still marked as a worker of this scheduler: a future dropped by the
+        // final sweep that owns the Scheduler must not try to join us.
+        EXITING.with(|e| e.set(self.shared));
+        self.shared.worker_exited();
+        EXITING.with(|e| e.set(ptr::null()));
     }
-    CURRENT.with(|c| c.set(ptr::null()));
-    shared.worker_exited();
 }
 
 impl Shared {
@@ -396,12 +423,15 @@ impl Shared {
         ptr::eq(ctx.shared, self).then_some(ctx)
     }
 
+    /// True on one of our worker threads, including one running its exit.
     fn is_current(&self) -> bool {
-        self.current_ctx().is_some()
+        self.current_ctx().is_some() || EXITING.with(|e| ptr::eq(e.get(), self))
     }
 
     fn push_local(&self, index: usize, task: Notified) {
         self.locals[index].push_back(task, |batch| self.push_remote_batch(batch));
+        // Pairs with the fence in `park`.
+        fence(Ordering::SeqCst);
         self.notify_searcher();
     }
 
@@ -517,6 +547,20 @@ impl Shared {
         inject.sleepers.push(ctx.index);
         self.num_sleepers.fetch_add(1, Ordering::AcqRel);
         drop(inject);
+        // A local push that saw no sleeper did not wake anyone: look at the
+        // local queues once more after registering (the fences pair with the
+        // one in `push_local`: either it sees us asleep, or we see its task).
+        fence(Ordering::SeqCst);
+        if self.locals.iter().any(|q| q.len() > 0) {
+            let mut inject = self.inject.lock();
+            if let Some(pos) = inject.sleepers.iter().position(|&i| i == ctx.index) {
+                inject.sleepers.swap_remove(pos);
+                self.num_sleepers.fetch_sub(1, Ordering::AcqRel);
+                return true;
+            }
+            // Someone already took us off the list to wake us: the token
+            // they leave makes the park below return at once.
+        }
         self.parkers[ctx.index].park();
         // Whoever unparked us counted us as searching (or it is shutdown,
         // where the count no longer matters).

@@ -39,15 +39,21 @@
 //! it may still be walking, every later one loaded the new `block_tail`. Once
 //! the receiver has consumed every slot below `observed_tail`, all those
 //! senders have written their slot, so they are past their walk, and the
-//! block is the receiver's alone to reset and append at the end of the list,
-//! after the spare blocks already waiting there (the receiver remembers the
-//! last one it appended, so it does not walk them all). Up to
-//! `MAX_SPARE_BLOCKS` spares are kept; beyond that a reclaimed block is
-//! freed, so a one-off spike does not pin its memory forever.
+//! block is the receiver's alone to reset and reuse: it links it a few
+//! links past the tail (a spare the senders reach without a lock) or pushes
+//! it on the free stack, which a sender that needs a new block pops before
+//! it allocates. The stack is last-in first-out, so the block a sender gets
+//! is the one most likely still in cache. Up to `MAX_FREE_BLOCKS` are kept;
+//! beyond that a reclaimed block is freed, so a one-off spike does not pin
+//! its memory.
+//!
+//! A sender publishes its slot and takes `RX_WAITING` in one RMW and never
+//! touches the block after it: from that moment the receiver may read the
+//! slot, reclaim the block and free it.
 use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
 
-use crate::sync::{AtomicPtr, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicPtr, AtomicUsize, Mutex, Ordering, UnsafeCell};
 
 /// Slots per block. Small under loom so that models cross blocks.
 #[cfg(not(keel_loom))]
@@ -60,14 +66,24 @@ const READY_MASK: usize = (1 << BLOCK_CAP) - 1;
 const RELEASED: usize = 1 << BLOCK_CAP;
 const RX_WAITING: usize = 1 << (BLOCK_CAP + 1);
 
-/// Most spare blocks kept linked beyond the senders' tail block. A mailbox
-/// whose depth swings by up to this many blocks allocates nothing in steady
-/// state; one that spikes deeper gives the excess back. (Small under loom so
-/// that models reach the freeing path.)
+/// How many links past the senders' tail block the receiver tries to append
+/// a reclaimed block (a spare the senders reach without a lock).
+const RECLAIM_ATTEMPTS: usize = 3;
+
+/// Most reclaimed blocks kept on the free stack beyond those spares. A
+/// mailbox whose depth swings by up to this many blocks (8,192 messages)
+/// allocates nothing in steady state; a deeper spike gives the excess back.
+/// Small under loom so that models reach the freeing path.
 #[cfg(not(keel_loom))]
-const MAX_SPARE_BLOCKS: usize = 256;
+const MAX_FREE_BLOCKS: usize = 256;
 #[cfg(keel_loom)]
-const MAX_SPARE_BLOCKS: usize = 1;
+const MAX_FREE_BLOCKS: usize = 1;
+
+// The ready word holds BLOCK_CAP slot bits plus RELEASED and RX_WAITING.
+const _: () = assert!(
+    BLOCK_CAP + 2 <= usize::BITS as usize,
+    "keel needs a 64-bit usize"
+);
 
 pub(super) struct Block<T> {
     start_index: UnsafeCell<usize>,
@@ -88,17 +104,24 @@ pub(super) enum Park {
 /// The senders' half: the tail block pointer and the first block.
 pub(super) struct Tx<T> {
     /// The first block ever linked (null until the first send: an idle
-    /// mailbox allocates nothing). The receiver starts from it.
+    /// mailbox allocates nothing). Read only while the receiver has not
+    /// started (its `head` is null): once it has, the block may be recycled.
     first: AtomicPtr<Block<T>>,
     /// A block at or before the block of the newest slot; moved forward by
     /// senders that find full blocks.
     block_tail: AtomicPtr<Block<T>>,
+    /// Reclaimed, reset blocks not linked anywhere, most recent last (so
+    /// the next one taken is the one most likely still in cache). Touched
+    /// once per block, not per message: a lock is fine.
+    free: Mutex<Vec<NonNull<Block<T>>>>,
 }
 
 /// The receiver's half, owned by the single receiver.
 pub(super) struct Rx<T> {
     /// The block holding slot `index` (null before the first block exists).
     head: *mut Block<T>,
+    /// `head`'s start index, cached.
+    head_start: usize,
     /// The oldest block not yet reclaimed.
     free_head: *mut Block<T>,
     /// The next slot to read.
@@ -108,10 +131,6 @@ pub(super) struct Rx<T> {
     /// slot it wants is not set here (one load per burst, not per message,
     /// on the line the senders are writing).
     ready_cache: usize,
-    /// The block the receiver appended last (null if none, or if it was
-    /// reclaimed since): where the next append starts looking for the end
-    /// of the list, instead of walking every spare block from the tail.
-    last_appended: *mut Block<T>,
 }
 
 impl<T> Block<T> {
@@ -142,13 +161,28 @@ impl<T> Block<T> {
         // SAFETY: slot `index` was claimed by this sender alone, and the
         // receiver reads it only after the ready bit set below.
         self.slots[offset].with_mut(|p| unsafe { (*p).write(value) });
-        let prev = self.ready.fetch_or(1 << offset, Ordering::AcqRel);
-        prev & RX_WAITING != 0 && self.take_rx_waiting()
+        // One RMW both publishes the slot and takes RX_WAITING: after it the
+        // receiver may read, reclaim and free this block, so the sender must
+        // not touch the block again (a second RMW to clear the bit would be
+        // a use after free).
+        let bit = 1 << offset;
+        let mut curr = self.ready.load(Ordering::Relaxed);
+        loop {
+            match self.ready.compare_exchange_weak(
+                curr,
+                (curr | bit) & !RX_WAITING,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(prev) => return prev & RX_WAITING != 0,
+                Err(actual) => curr = actual,
+            }
+        }
     }
 
-    /// Clears `RX_WAITING`; true for the one caller that cleared it.
-    fn take_rx_waiting(&self) -> bool {
-        self.ready.fetch_and(!RX_WAITING, Ordering::AcqRel) & RX_WAITING != 0
+    /// The receiver clears its own `RX_WAITING` (it found its slot ready).
+    fn clear_rx_waiting(&self) {
+        self.ready.fetch_and(!RX_WAITING, Ordering::AcqRel);
     }
 
     /// True once every slot has been written.
@@ -166,11 +200,12 @@ impl<T> Block<T> {
     }
 
     /// The successor, allocating and linking one if there is none.
-    fn next_or_grow(&self, wake_rx: &mut bool) -> NonNull<Block<T>> {
+    fn next_or_grow(&self, tx: &Tx<T>, wake_rx: &mut bool) -> NonNull<Block<T>> {
         if let Some(next) = NonNull::new(self.next.load(Ordering::Acquire)) {
             return next;
         }
-        let new = Block::alloc(self.start_index() + BLOCK_CAP);
+        let popped = tx.free.lock().pop();
+        let new = popped.unwrap_or_else(|| Block::alloc(self.start_index() + BLOCK_CAP));
         let mut curr = NonNull::from(self);
         let mut first_next = None;
         loop {
@@ -217,6 +252,7 @@ impl<T> Tx<T> {
         Tx {
             first: AtomicPtr::new(ptr::null_mut()),
             block_tail: AtomicPtr::new(ptr::null_mut()),
+            free: Mutex::new(Vec::new()),
         }
     }
 
@@ -258,7 +294,7 @@ impl<T> Tx<T> {
             if block_ref.start_index() == start {
                 return block;
             }
-            let next = block_ref.next_or_grow(linked);
+            let next = block_ref.next_or_grow(self, linked);
             try_moving_tail &= block_ref.is_final();
             if try_moving_tail {
                 match self.block_tail.compare_exchange(
@@ -313,10 +349,10 @@ impl<T> Rx<T> {
     pub(super) fn new() -> Rx<T> {
         Rx {
             head: ptr::null_mut(),
+            head_start: 0,
             free_head: ptr::null_mut(),
             index: 0,
             ready_cache: 0,
-            last_appended: ptr::null_mut(),
         }
     }
 
@@ -351,7 +387,7 @@ impl<T> Rx<T> {
         let head_ref = unsafe { &*head };
         let prev = head_ref.ready.fetch_or(RX_WAITING, Ordering::AcqRel);
         if prev & (1 << (self.index & MASK)) != 0 {
-            let _ = head_ref.take_rx_waiting();
+            head_ref.clear_rx_waiting();
             Some(Park::Ready)
         } else {
             Some(Park::Parked)
@@ -367,21 +403,24 @@ impl<T> Rx<T> {
             }
             self.head = first;
             self.free_head = first;
+            // SAFETY: linked by a sender; we loaded the link with Acquire.
+            self.head_start = unsafe { &*first }.start_index();
         }
         let start = self.index & !MASK;
-        loop {
+        // The cached start, not the block's: the header line is the one the
+        // senders write on every message.
+        while self.head_start != start {
             // SAFETY: head is reachable and ours to read (not reclaimed).
-            let head = unsafe { &*self.head };
-            if head.start_index() == start {
-                return Some(self.head);
-            }
-            let next = head.next.load(Ordering::Acquire);
+            let next = unsafe { &*self.head }.next.load(Ordering::Acquire);
             if next.is_null() {
                 return None;
             }
             self.head = next;
+            // SAFETY: as above, for the block we just reached.
+            self.head_start = unsafe { &*next }.start_index();
             self.ready_cache = 0;
         }
+        Some(self.head)
     }
 
     fn reclaim_blocks(&mut self, tx: &Tx<T>) {
@@ -409,53 +448,42 @@ impl<T> Rx<T> {
         }
     }
 
-    /// Appends a reclaimed block at the end of the list (after any spares
-    /// already there), or frees it if enough spares wait beyond the tail.
+    /// Gives a reclaimed block back: linked within `RECLAIM_ATTEMPTS` links
+    /// of the senders' tail if possible, else onto the free stack, else (the
+    /// stack is full after a spike) freed.
     fn recycle(&mut self, tx: &Tx<T>, block: NonNull<Block<T>>) {
-        if self.last_appended == block.as_ptr() {
-            self.last_appended = ptr::null_mut();
-        }
         // SAFETY: the receiver owns `block` exclusively (it is reclaimed).
         let block_ref = unsafe { block.as_ref() };
         // SAFETY: blocks exist (we reclaimed one), so block_tail is set; it
         // is never behind a block we reclaim, and we are the only reclaimer,
-        // so it stays valid while we walk.
-        let tail = unsafe { NonNull::new_unchecked(tx.block_tail.load(Ordering::Acquire)) };
-        // SAFETY: as above.
-        let tail_start = unsafe { tail.as_ref() }.start_index();
-        let mut curr = match NonNull::new(self.last_appended) {
-            // SAFETY: `last_appended` is linked and not reclaimed (reclaiming
-            // it clears the hint, above).
-            Some(hint) if unsafe { hint.as_ref() }.start_index() >= tail_start => hint,
-            _ => tail,
-        };
-        loop {
-            // SAFETY: `curr` is the tail, the hint, or reached from them by
-            // `next` links: linked blocks at or after the tail, which only
-            // we could reclaim.
+        // so it and its successors stay valid while we walk.
+        let mut curr = unsafe { NonNull::new_unchecked(tx.block_tail.load(Ordering::Acquire)) };
+        for _ in 0..RECLAIM_ATTEMPTS {
+            // SAFETY: as above.
             let curr_ref = unsafe { curr.as_ref() };
-            let start = curr_ref.start_index() + BLOCK_CAP;
-            if start.wrapping_sub(tail_start) / BLOCK_CAP > MAX_SPARE_BLOCKS {
-                // SAFETY: never linked again, exclusively ours.
-                drop(unsafe { Box::from_raw(block.as_ptr()) });
-                return;
-            }
             // SAFETY: `block` is still unreachable by senders.
-            block_ref.start_index.with_mut(|p| unsafe { *p = start });
+            block_ref
+                .start_index
+                .with_mut(|p| unsafe { *p = curr_ref.start_index() + BLOCK_CAP });
             match curr_ref.next.compare_exchange(
                 ptr::null_mut(),
                 block.as_ptr(),
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => {
-                    self.last_appended = block.as_ptr();
-                    return;
-                }
+                Ok(_) => return,
                 // SAFETY: a failed CAS against null read a non-null pointer.
                 Err(actual) => curr = unsafe { NonNull::new_unchecked(actual) },
             }
         }
+        let mut free = tx.free.lock();
+        if free.len() < MAX_FREE_BLOCKS {
+            free.push(block);
+            return;
+        }
+        drop(free);
+        // SAFETY: never linked again, exclusively ours.
+        drop(unsafe { Box::from_raw(block.as_ptr()) });
     }
 
     /// Drops every value still readable and frees every block. Called once,
@@ -470,6 +498,10 @@ impl<T> Rx<T> {
         } else {
             self.free_head
         };
+        for free in tx.free.lock().drain(..) {
+            // SAFETY: blocks on the free stack are linked nowhere and ours.
+            drop(unsafe { Box::from_raw(free.as_ptr()) });
+        }
         while !block.is_null() {
             // SAFETY: every block in the list was allocated by `Block::alloc`
             // and is exclusively ours now.

@@ -296,7 +296,7 @@ impl<U, C> Receiver<U, C> {
                 return Poll::Ready(Ok(Next::User(v)));
             }
             if self.is_drained() {
-                return Poll::Ready(Err(RecvError));
+                return Poll::Ready(self.last_control(with_control));
             }
             // SAFETY: we are the unique receiver.
             let park = unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) };
@@ -318,7 +318,7 @@ impl<U, C> Receiver<U, C> {
             // Closing wakes the registered waker, but it may have closed
             // between our drained check and the wait bit: look once more.
             if self.is_drained() {
-                return Poll::Ready(Err(RecvError));
+                return Poll::Ready(self.last_control(with_control));
             }
             return Poll::Pending;
         }
@@ -397,6 +397,18 @@ impl<U, C> Receiver<U, C> {
         let value = unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).pop(&self.chan.tx)) }?;
         self.chan.advance_head();
         Some(value)
+    }
+
+    /// The user lane is drained and closed: a control message accepted
+    /// before the close is still there to read (closing is ordered after
+    /// it), else the mailbox is done.
+    fn last_control(&mut self, with_control: bool) -> Result<Next<U, C>, RecvError> {
+        if with_control {
+            if let Some(c) = self.try_recv_control() {
+                return Ok(Next::Control(c));
+            }
+        }
+        Err(RecvError)
     }
 
     /// Closed, and every claimed slot has been read.
@@ -668,8 +680,14 @@ impl<U, C> Chan<U, C> {
     }
 
     fn close(&self) -> bool {
-        let first = self.tail.0.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0;
-        self.control.lock().closed = true;
+        // Both lanes close in one step under the control lock: a control
+        // message accepted before it is ordered before CLOSED, so a receiver
+        // that sees CLOSED also sees that message (see `poll_lanes`).
+        let first = {
+            let mut lane = self.control.lock();
+            lane.closed = true;
+            self.tail.0.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
+        };
         let waiters: Vec<Waker> = {
             let mut w = self.send_waiters.lock();
             let all = w.queue.drain(..).map(|(_, w)| w).collect();
