@@ -60,9 +60,12 @@ trait Channel {
     fn new() -> (Self::Tx, Self::Rx);
     /// Sends one message (never waits: every channel here is unbounded).
     fn send(tx: &Self::Tx, value: u64);
-    /// Receives exactly `n` messages with the parking receive; returns their
-    /// sum.
-    fn recv_n(rx: &mut Self::Rx, n: u64) -> u64;
+    /// Receives one message with the channel's parking receive.
+    fn recv(rx: &mut Self::Rx) -> u64;
+    /// Receives exactly `n` messages; returns their sum.
+    fn recv_n(rx: &mut Self::Rx, n: u64) -> u64 {
+        (0..n).fold(0u64, |sum, _| sum.wrapping_add(Self::recv(rx)))
+    }
 }
 
 /// keel's mailbox, unbounded.
@@ -78,6 +81,10 @@ impl Channel for Keel {
 
     fn send(tx: &Self::Tx, value: u64) {
         tx.try_send(value).expect("unbounded and open");
+    }
+
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        block_on(rx.recv()).expect("open")
     }
 
     fn recv_n(rx: &mut Self::Rx, n: u64) -> u64 {
@@ -107,12 +114,8 @@ impl Channel for Crossbeam {
         tx.send(value).expect("open");
     }
 
-    fn recv_n(rx: &mut Self::Rx, n: u64) -> u64 {
-        let mut sum = 0u64;
-        for _ in 0..n {
-            sum = sum.wrapping_add(rx.recv().expect("open"));
-        }
-        sum
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().expect("open")
     }
 }
 
@@ -131,12 +134,8 @@ impl Channel for StdMpsc {
         tx.send(value).expect("open");
     }
 
-    fn recv_n(rx: &mut Self::Rx, n: u64) -> u64 {
-        let mut sum = 0u64;
-        for _ in 0..n {
-            sum = sum.wrapping_add(rx.recv().expect("open"));
-        }
-        sum
+    fn recv(rx: &mut Self::Rx) -> u64 {
+        rx.recv().expect("open")
     }
 }
 

@@ -137,10 +137,6 @@ impl TaskRef {
     pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
         TaskRef { ptr }
     }
-
-    fn scheduler(&self) -> &Arc<Shared> {
-        &self.header().scheduler
-    }
 }
 
 impl Clone for TaskRef {
@@ -246,9 +242,11 @@ fn schedule(ptr: NonNull<Header>) {
     match header.state.transition_to_notified() {
         NotifyOutcome::Submit => {
             // The transition added the reference this Notified carries.
-            let notified = Notified(TaskRef { ptr });
-            let scheduler = notified.0.scheduler().clone();
-            scheduler.schedule(notified);
+            // No clone of the scheduler's Arc (a refcount every wake in the
+            // system would contend on): the caller's waker reference keeps
+            // this header, and so its `scheduler`, alive through the call,
+            // even if `schedule` drops the Notified.
+            header.scheduler.schedule(Notified(TaskRef { ptr }));
         }
         NotifyOutcome::DoNothing => {}
     }

@@ -7,6 +7,17 @@ use super::*;
 use crate::core::test_util::{block_on, model_bounded, Tracked, WakeCounter};
 use crate::sync::{thread, Arc, AtomicUsize, Ordering};
 
+/// Receives `n` user messages, parking (loom's `block_on`) when empty.
+fn recv_n<U>(rx: &mut Receiver<U>, n: usize) -> Vec<U> {
+    block_on(async {
+        let mut got = Vec::with_capacity(n);
+        for _ in 0..n {
+            got.push(rx.recv().await.unwrap());
+        }
+        got
+    })
+}
+
 /// Send vs close: every message is delivered or handed back, exactly once,
 /// and what is delivered comes in send order.
 #[test]
@@ -48,14 +59,7 @@ fn mailbox_receive_vs_send_across_blocks() {
                 tx.try_send(i).unwrap();
             }
         });
-        let got: Vec<u64> = block_on(async {
-            let mut got = Vec::new();
-            for _ in 0..3 {
-                got.push(rx.recv().await.unwrap());
-            }
-            got
-        });
-        assert_eq!(got, vec![0, 1, 2]);
+        assert_eq!(recv_n(&mut rx, 3), vec![0, 1, 2]);
         sender.join().unwrap();
     });
 }
@@ -80,13 +84,7 @@ fn mailbox_two_senders_one_receiver() {
                 })
             })
             .collect();
-        let got: Vec<usize> = block_on(async {
-            let mut got = Vec::new();
-            for _ in 0..3 {
-                got.push(rx.recv().await.unwrap().0);
-            }
-            got
-        });
+        let got: Vec<usize> = recv_n(&mut rx, 3).into_iter().map(|t| t.0).collect();
         for s in senders {
             s.join().unwrap();
         }
@@ -112,14 +110,7 @@ fn mailbox_bounded_sender_waiting_vs_receive() {
                 }
             })
         });
-        let got: Vec<u64> = block_on(async {
-            let mut got = Vec::new();
-            for _ in 0..3 {
-                got.push(rx.recv().await.unwrap());
-            }
-            got
-        });
-        assert_eq!(got, vec![0, 1, 2]);
+        assert_eq!(recv_n(&mut rx, 3), vec![0, 1, 2]);
         sender.join().unwrap();
     });
 }

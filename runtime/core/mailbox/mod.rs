@@ -365,7 +365,7 @@ impl<U, C> Receiver<U, C> {
     /// Registers the waker that control-lane messages and closing wake, for
     /// a consumer that is busy elsewhere (a suspended handler) and must still
     /// see a `kill`.
-    pub fn register(&self, waker: &Waker) {
+    pub fn register(&mut self, waker: &Waker) {
         self.chan.rx_waker.register(waker);
     }
 

@@ -38,6 +38,16 @@ fn wait_for_waker(slot: &Mutex<Option<Waker>>) -> Waker {
     }
 }
 
+/// A real scheduler with `workers` model threads.
+fn started(workers: usize) -> Scheduler {
+    Scheduler::new(SchedulerConfig {
+        name: "loom".into(),
+        workers,
+        throughput: 64,
+    })
+    .unwrap()
+}
+
 /// Ends a detached scheduler the way the last worker would.
 fn finish(shared: &Shared) {
     shared.begin_shutdown();
@@ -161,12 +171,7 @@ fn task_wakers_dropped_across_threads_free_once() {
 #[test]
 fn scheduler_wake_from_foreign_thread_vs_park() {
     loom::model(|| {
-        let scheduler = Scheduler::new(SchedulerConfig {
-            name: "loom".into(),
-            workers: 1,
-            throughput: 64,
-        })
-        .unwrap();
+        let scheduler = started(1);
         let (mb, mut rx) = Mailbox::<u64>::unbounded();
         let (done, mut done_rx) = Mailbox::<u64>::unbounded();
         scheduler
@@ -187,12 +192,7 @@ fn scheduler_wake_from_foreign_thread_vs_park() {
 fn scheduler_two_workers_one_task_two_messages() {
     // Three threads (main + two workers) with parking: bound the model.
     model_bounded(1, || {
-        let scheduler = Scheduler::new(SchedulerConfig {
-            name: "loom".into(),
-            workers: 2,
-            throughput: 64,
-        })
-        .unwrap();
+        let scheduler = started(2);
         let (mb, mut rx) = Mailbox::<u64>::unbounded();
         let (done, mut done_rx) = Mailbox::<u64>::unbounded();
         let in_poll = Arc::new(AtomicUsize::new(0));
