@@ -20,8 +20,11 @@
 //!   claims the next slot with one CAS that also checks `CLOSED` and, when
 //!   bounded, the capacity; so a send either sees the mailbox closed and hands
 //!   the message back, or claims a slot the receiver will read before it
-//!   reports `Closed`. Closing sets `CLOSED` with one `fetch_or`.
-//! - `head` (receiver-written cache line): `read index << 1 | SEND_WAITERS`.
+//!   reports `Closed`. Closing sets `CLOSED` with one `fetch_or`, under the
+//!   control lane's lock, so that both lanes close in one step.
+//! - `head` (receiver-written cache line, shared with the receiver's private
+//!   fields and nothing a sender reads per send): `read index << 1 |
+//!   SEND_WAITERS`.
 //!   Unbounded: the receiver stores it after each read (no RMW). Bounded: the
 //!   receiver `fetch_add`s it, and a sender that must wait sets
 //!   `SEND_WAITERS` with `fetch_or` under the waiters lock; both RMW the same
@@ -31,7 +34,9 @@
 //!   lock) and `BOUNDARY_WAIT` (the receiver parked because the block of its
 //!   next slot does not exist yet; the sender that links a block takes the bit
 //!   with an RMW and wakes it).
-//! - `rx_waker`: registered by the receiver before it sets any wait bit.
+//! - `rx_waker`: registered by the receiver before it sets any wait bit,
+//!   and before it checks the control lane for the last time: a run loop
+//!   uses [`Receiver::poll_next`], which watches both lanes.
 //!
 //! `len()` is `tail - head` (claimed and not yet read, so a message whose
 //! sender is between its claim and its write already counts).
