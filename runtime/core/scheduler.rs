@@ -147,6 +147,9 @@ impl Scheduler {
             // caught); if one did, its exit guard still cleaned up.
             let _ = t.join();
         }
+        // A concurrent caller found no threads left to join: it still
+        // returns only once the clean-up is done.
+        self.shared.wait_finished();
     }
 
     /// True on one of this scheduler's worker threads.
@@ -226,6 +229,11 @@ pub(crate) struct Shared {
     num_searching: AtomicUsize,
     is_shutdown: AtomicBool,
     live_workers: AtomicUsize,
+    /// Set (and `finished_cv` notified) once the last worker's clean-up is
+    /// done, so every `shutdown` caller can wait for it, not just the one
+    /// that joined the threads.
+    finished: Mutex<bool>,
+    finished_cv: Condvar,
     owned: Mutex<Owned>,
     next_id: AtomicU64,
     throughput: u32,
@@ -368,6 +376,8 @@ impl Shared {
             num_searching: AtomicUsize::new(0),
             is_shutdown: AtomicBool::new(false),
             live_workers: AtomicUsize::new(workers),
+            finished: Mutex::new(false),
+            finished_cv: Condvar::new(),
             owned: Mutex::new(Owned {
                 tasks: HashMap::new(),
                 closed: false,
@@ -599,6 +609,16 @@ impl Shared {
         let alive: Vec<TaskRef> = self.owned.lock().tasks.drain().map(|(_, t)| t).collect();
         for task in alive {
             task.close();
+        }
+        *self.finished.lock() = true;
+        self.finished_cv.notify_all();
+    }
+
+    /// Waits until the last worker finished its clean-up.
+    fn wait_finished(&self) {
+        let mut finished = self.finished.lock();
+        while !*finished {
+            finished = self.finished_cv.wait(finished);
         }
     }
 }

@@ -367,3 +367,34 @@ fn stress_message_ring_exact_counts() {
         mb.close();
     }
 }
+
+/// Two threads shutting down at once: each returns only after every task
+/// was dropped, not just the one that joined the workers.
+#[test]
+fn concurrent_shutdowns_both_wait_for_the_clean_up() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let s = Arc::new(scheduler(2));
+    let mut mailboxes = Vec::new();
+    for i in 0..200 {
+        let (mb, mut rx) = Mailbox::<u64>::unbounded();
+        mailboxes.push(mb);
+        let token = Tracked(i, drops.clone());
+        s.spawn(async move {
+            let _token = token;
+            let _ = rx.recv().await;
+        })
+        .unwrap();
+    }
+    let callers: Vec<_> = (0..2)
+        .map(|_| {
+            let (s, drops) = (s.clone(), drops.clone());
+            std::thread::spawn(move || {
+                s.shutdown();
+                drops.load(Ordering::Acquire)
+            })
+        })
+        .collect();
+    for c in callers {
+        assert_eq!(c.join().unwrap(), 200);
+    }
+}
