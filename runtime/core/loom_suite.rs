@@ -15,13 +15,16 @@
 //!
 //! Times: wall-clock seconds for each model run alone (`--exact`), release
 //! build, `LOOM_MAX_PREEMPTIONS=2`, on the 2-core development machine
-//! (2026-11-22). Two models with three threads carry an explicit bound of 1
-//! (`test_util::model_bounded`): at 2 they take about 4 minutes and more.
+//! (2026-11-22). Three models carry an explicit bound of 1
+//! (`test_util::model_bounded`): the two with three threads, which take
+//! about 4 minutes and more at 2, and the recycling model, whose five
+//! messages make it as large.
 //!
 //! | model | checks | bound | time |
 //! |---|---|---|---|
 //! | `mailbox::mailbox_send_vs_close` | every message delivered or handed back exactly once; delivered ones in order | 2 | 0.01 s |
 //! | `mailbox::mailbox_receive_vs_send_across_blocks` | a parked receiver (on a slot, on a block not yet linked) is woken; block release and reclaim | 2 | 6.8 s |
+//! | `mailbox::mailbox_recycle_vs_send` | five messages over three blocks: a reclaimed block goes through the free stack (`RECLAIM_ATTEMPTS` is 0 under loom) and is reused by the sender, or freed when the stack is full, while the sender races ahead | 1 | 48.5 s |
 //! | `mailbox::mailbox_two_senders_one_receiver` | 2→1 across a block boundary: no loss, no duplicate, per-sender order, each value dropped once | 1 | 13.3 s |
 //! | `mailbox::mailbox_bounded_sender_waiting_vs_receive` | no lost sender wake-up on a full bounded mailbox | 2 | 4.3 s |
 //! | `mailbox::mailbox_cancelled_send` | a cancelled `send().await` passes its wake-up on | 2 | 3.5 s |
@@ -43,15 +46,15 @@
 //! | `reply::reply_sender_drop_vs_close_with_waker` | drop vs timeout with a registered waker | 2 | 0.00 s |
 //! | `reply::reply_send_vs_waker_replacement` | the asker changing wakers while the reply lands | 2 | 0.01 s |
 //!
-//! 22 models, about 80 s in all. Each protocol model was also checked to
-//! fail on a planted bug (a receiver that parks without setting
-//! `RX_WAITING`, a worker that parks without looking at the injector, a
-//! cancelled send that keeps its wake-up): loom reports the deadlock.
+//! 23 models, about 130 s in all. Planted bugs were checked to fail the
+//! models: a receiver that parks without setting `RX_WAITING`, a worker that
+//! parks without looking at the injector, a cancelled send that keeps its
+//! wake-up (loom reports the deadlock), and a sender that reuses a block
+//! from the free stack without popping it (messages lost).
 //!
-//! Not yet modelled: the free-stack and freeing paths of block recycling
-//! (they need more blocks than a model can afford; the counting-allocator
-//! test in `tests/` and the stress tests exercise them), and the LIFO slot
-//! beyond the one whole-scheduler model.
+//! Not yet modelled: two senders writing one block while it is
+//! recycled (the model would need three threads and three blocks), and the
+//! LIFO slot beyond the one whole-scheduler model.
 //!
 //! Third-party lock-free code: none in the core. The injector and the
 //! parkers use `crate::sync::Mutex`/`Condvar`, which loom models.

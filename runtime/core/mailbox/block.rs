@@ -67,8 +67,13 @@ const RELEASED: usize = 1 << BLOCK_CAP;
 const RX_WAITING: usize = 1 << (BLOCK_CAP + 1);
 
 /// How many links past the senders' tail block the receiver tries to append
-/// a reclaimed block (a spare the senders reach without a lock).
+/// a reclaimed block (a spare the senders reach without a lock). None under
+/// loom, so that a five-message model reuses a block through the free
+/// stack (the linking path is the same CAS a growing sender does).
+#[cfg(not(keel_loom))]
 const RECLAIM_ATTEMPTS: usize = 3;
+#[cfg(keel_loom)]
+const RECLAIM_ATTEMPTS: usize = 0;
 
 /// Most reclaimed blocks kept on the free stack beyond those spares. A
 /// mailbox whose depth swings by up to this many blocks (8,192 messages)
