@@ -190,22 +190,29 @@ fn ping_pong_cannot_starve_queued_tasks() {
     }
 }
 
+/// Spawns `n` tasks that wait on mailboxes nobody writes, each holding a
+/// drop-counting token; returns the mailboxes.
+fn spawn_idle(s: &Scheduler, n: usize, drops: &Arc<AtomicUsize>) -> Vec<Mailbox<u64>> {
+    (0..n)
+        .map(|i| {
+            let (mb, mut rx) = Mailbox::<u64>::unbounded();
+            let token = Tracked(i, drops.clone());
+            s.spawn(async move {
+                let _token = token;
+                let _ = rx.recv().await;
+            })
+            .unwrap();
+            mb
+        })
+        .collect()
+}
+
 #[test]
 fn shutdown_drops_every_task_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let s = scheduler(2);
-    let mut mailboxes = Vec::new();
     // Idle tasks (waiting on mailboxes nobody writes) ...
-    for i in 0..500 {
-        let (mb, mut rx) = Mailbox::<u64>::unbounded();
-        mailboxes.push(mb);
-        let token = Tracked(i, drops.clone());
-        s.spawn(async move {
-            let _token = token;
-            let _ = rx.recv().await;
-        })
-        .unwrap();
-    }
+    let mailboxes = spawn_idle(&s, 500, &drops);
     // ... and tasks that keep themselves queued.
     for i in 0..500 {
         let token = Tracked(i, drops.clone());
@@ -374,17 +381,7 @@ fn stress_message_ring_exact_counts() {
 fn concurrent_shutdowns_both_wait_for_the_clean_up() {
     let drops = Arc::new(AtomicUsize::new(0));
     let s = Arc::new(scheduler(2));
-    let mut mailboxes = Vec::new();
-    for i in 0..200 {
-        let (mb, mut rx) = Mailbox::<u64>::unbounded();
-        mailboxes.push(mb);
-        let token = Tracked(i, drops.clone());
-        s.spawn(async move {
-            let _token = token;
-            let _ = rx.recv().await;
-        })
-        .unwrap();
-    }
+    let _mailboxes = spawn_idle(&s, 200, &drops);
     let callers: Vec<_> = (0..2)
         .map(|_| {
             let (s, drops) = (s.clone(), drops.clone());
