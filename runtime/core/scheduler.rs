@@ -446,10 +446,11 @@ impl Shared {
     }
 
     fn push_remote(&self, task: Notified) {
-        self.push_remote_batch(vec![task]);
+        // No Vec for one task: this is every wake from a foreign thread.
+        self.push_remote_batch(std::iter::once(task));
     }
 
-    fn push_remote_batch(&self, batch: Vec<Notified>) {
+    fn push_remote_batch(&self, batch: impl IntoIterator<Item = Notified>) {
         let mut inject = self.inject.lock();
         if inject.shutdown {
             drop(inject);
@@ -458,8 +459,10 @@ impl Shared {
             }
             return;
         }
-        self.inject_len.fetch_add(batch.len(), Ordering::Release);
+        let before = inject.queue.len();
         inject.queue.extend(batch);
+        self.inject_len
+            .fetch_add(inject.queue.len() - before, Ordering::Release);
         let sleeper = self.pop_sleeper(&mut inject);
         drop(inject);
         if let Some(i) = sleeper {

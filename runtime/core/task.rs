@@ -132,17 +132,12 @@ impl TaskRef {
         header.scheduler.release(header.id);
     }
 
+    /// Takes over one counted reference to a live task (a waker's).
+    ///
     /// # Safety
-    /// `ptr` came from `into_raw` and its reference was not reclaimed yet.
-    pub(crate) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+    /// The caller owns that reference and gives it up.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
         TaskRef { ptr }
-    }
-}
-
-impl Clone for TaskRef {
-    fn clone(&self) -> Self {
-        self.header().state.ref_inc();
-        TaskRef { ptr: self.ptr }
     }
 }
 

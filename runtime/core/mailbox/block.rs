@@ -456,6 +456,9 @@ impl<T> Rx<T> {
     /// Gives a reclaimed block back: linked within `RECLAIM_ATTEMPTS` links
     /// of the senders' tail if possible, else onto the free stack, else (the
     /// stack is full after a spike) freed.
+    // Under loom RECLAIM_ATTEMPTS is 0 and the linking loop is empty on
+    // purpose (see the constant).
+    #[cfg_attr(keel_loom, allow(clippy::reversed_empty_ranges))]
     fn recycle(&mut self, tx: &Tx<T>, block: NonNull<Block<T>>) {
         // SAFETY: the receiver owns `block` exclusively (it is reclaimed).
         let block_ref = unsafe { block.as_ref() };

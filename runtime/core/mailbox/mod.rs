@@ -303,20 +303,14 @@ impl<U, C> Receiver<U, C> {
             if self.is_drained() {
                 return Poll::Ready(self.last_control(with_control));
             }
-            // SAFETY: we are the unique receiver.
-            let park = unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) };
-            match park {
+            match self.park() {
                 Some(Park::Ready) => continue,
                 Some(Park::Parked) => {}
                 None => {
                     self.chan.rx_state.fetch_or(BOUNDARY_WAIT, Ordering::AcqRel);
                     // The block may have been linked meanwhile: look again.
-                    // SAFETY: unique receiver.
-                    let park =
-                        unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) };
-                    match park {
-                        Some(Park::Ready) => continue,
-                        Some(Park::Parked) | None => {}
+                    if let Some(Park::Ready) = self.park() {
+                        continue;
                     }
                 }
             }
@@ -394,6 +388,12 @@ impl<U, C> Receiver<U, C> {
     /// True if no user message is waiting.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Marks the next slot's block `RX_WAITING` (see `block::Rx::park`).
+    fn park(&mut self) -> Option<Park> {
+        // SAFETY: we are the unique receiver.
+        unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) }
     }
 
     fn pop(&mut self) -> Option<U> {
@@ -499,12 +499,9 @@ impl<U, C> SendFuture<'_, U, C> {
     /// meanwhile and the send should be tried again now.
     fn wait(&mut self, waker: &Waker) -> bool {
         let mut waiters = self.chan.send_waiters.lock();
-        match self.waiter {
-            Some(id) if waiters.position(id).is_some() => {
-                let i = waiters.position(id).expect("checked above");
-                waiters.queue[i].1 = waker.clone();
-            }
-            _ => {
+        match self.waiter.and_then(|id| waiters.position(id)) {
+            Some(i) => waiters.queue[i].1 = waker.clone(),
+            None => {
                 let id = waiters.next_id;
                 waiters.next_id += 1;
                 waiters.queue.push_back((id, waker.clone()));
@@ -516,18 +513,13 @@ impl<U, C> SendFuture<'_, U, C> {
         let head = self.chan.rx.head.fetch_or(SEND_WAITERS, Ordering::AcqRel);
         drop(waiters);
         let tail = self.chan.tail.0.load(Ordering::Acquire);
-        let cap = self.chan.capacity.unwrap_or(usize::MAX);
-        tail & CLOSED == 0 && (tail >> 1).wrapping_sub(head >> 1) >= cap
+        tail & CLOSED == 0 && self.chan.is_full(tail, head)
     }
 
     /// Leaves the waiters' queue after a completed send.
     fn leave_queue(&mut self) {
         if let Some(id) = self.waiter.take() {
-            let mut waiters = self.chan.send_waiters.lock();
-            if let Some(i) = waiters.position(id) {
-                waiters.queue.remove(i);
-                waiters.clear_flag_if_empty(&self.chan.rx.head);
-            }
+            self.chan.send_waiters.lock().remove(id, &self.chan.rx.head);
         }
     }
 }
@@ -536,10 +528,7 @@ impl<U, C> Drop for SendFuture<'_, U, C> {
     fn drop(&mut self) {
         let Some(id) = self.waiter.take() else { return };
         let mut waiters = self.chan.send_waiters.lock();
-        if let Some(i) = waiters.position(id) {
-            waiters.queue.remove(i);
-            waiters.clear_flag_if_empty(&self.chan.rx.head);
-        } else if self.value.is_some() {
+        if !waiters.remove(id, &self.chan.rx.head) && self.value.is_some() {
             // We were woken for a free slot and are leaving without using
             // it: pass the wake-up on, or another sender waits forever.
             let next = waiters.pop(&self.chan.rx.head);
@@ -626,11 +615,8 @@ impl<U, C> Chan<U, C> {
             if tail & CLOSED != 0 {
                 return Err(SendError::Closed(value));
             }
-            if let Some(cap) = self.capacity {
-                let head = self.rx.head.load(Ordering::Acquire);
-                if (tail >> 1).wrapping_sub(head >> 1) >= cap {
-                    return Err(SendError::Full(value));
-                }
+            if self.capacity.is_some() && self.is_full(tail, self.rx.head.load(Ordering::Acquire)) {
+                return Err(SendError::Full(value));
             }
             match self.tail.0.compare_exchange_weak(
                 tail,
@@ -671,6 +657,13 @@ impl<U, C> Chan<U, C> {
                 w.wake();
             }
         }
+    }
+
+    /// True if a bounded mailbox with these `tail` and `head` words has no
+    /// room (never for an unbounded one).
+    fn is_full(&self, tail: usize, head: usize) -> bool {
+        let cap = self.capacity.unwrap_or(usize::MAX);
+        (tail >> 1).wrapping_sub(head >> 1) >= cap
     }
 
     #[cfg(test)]
@@ -717,6 +710,17 @@ impl<U, C> Drop for Chan<U, C> {
 impl SendWaiters {
     fn position(&self, id: u64) -> Option<usize> {
         self.queue.iter().position(|(i, _)| *i == id)
+    }
+
+    /// Removes waiter `id`; `false` if it was no longer queued (it was
+    /// woken).
+    fn remove(&mut self, id: u64, head: &AtomicUsize) -> bool {
+        let Some(i) = self.position(id) else {
+            return false;
+        };
+        self.queue.remove(i);
+        self.clear_flag_if_empty(head);
+        true
     }
 
     /// Takes the oldest waiter (to wake it outside the lock).
