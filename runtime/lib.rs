@@ -18,9 +18,33 @@
 
 mod sync;
 
+#[cfg(not(keel_loom))]
+mod actor;
+#[cfg(not(keel_loom))]
+pub mod prelude;
+#[cfg(not(keel_loom))]
+mod system;
+#[cfg(all(feature = "testing", not(keel_loom)))]
+pub mod testing;
+
+#[cfg(not(keel_loom))]
+pub use crate::actor::{
+    Actor, ActorConfig, ActorId, ActorRef, AnyRef, AskError, AskFuture, Context, DeadLetterReason,
+    EventStream, ExitReason, LinkError, MailboxConfig, MonitorRef, Overflow, Pid, Recipient,
+    ReplyTo, Start, StartError, Status, SystemEvent, TellError, Timed, TimerRef, WeakActorRef,
+};
+#[cfg(not(keel_loom))]
+#[doc(hidden)]
+pub use crate::actor::{Interceptor, MessageAction, StartAction};
+#[cfg(not(keel_loom))]
+pub use crate::system::{BuildError, ShutdownError, System, SystemBuilder};
+
 // `mod core` shadows the `core` crate inside this crate; keel's code names
 // `std::` throughout, and this module as `crate::core`.
 mod core;
+
+#[cfg(not(keel_loom))]
+pub mod time;
 
 // Empty until the macro layer lands; the re-export is in place so that
 // `keel::Actor` is both the trait and the derive from the start.
@@ -41,5 +65,7 @@ pub mod __internal {
     pub use crate::core::mailbox::{
         Mailbox, Next, Receiver, RecvError, SendError, SendFuture, TryRecvError,
     };
-    pub use crate::core::scheduler::{Scheduler, SchedulerConfig, SpawnError, TaskHandle};
+    pub use crate::core::scheduler::{
+        Scheduler, SchedulerConfig, SpawnError, TaskHandle, ThreadWrapper,
+    };
 }

@@ -88,6 +88,15 @@ mod imp {
             guard
         }
 
+        /// Waits until notified or until `deadline`; `true` if it timed out.
+        pub(crate) fn wait_until<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            deadline: std::time::Instant,
+        ) -> bool {
+            self.0.wait_until(guard, deadline).timed_out()
+        }
+
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
         }

@@ -52,7 +52,7 @@ use crate::sync::{
 pub(crate) const LIFO_CAP: u32 = 3;
 
 /// How a [`Scheduler`] is built.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SchedulerConfig {
     /// Worker threads are named `{name}-{index}`.
     pub name: String,
@@ -60,7 +60,14 @@ pub struct SchedulerConfig {
     pub workers: usize,
     /// Messages a task may handle per turn before it yields (at least 1).
     pub throughput: u32,
+    /// Runs each worker's whole loop inside this wrapper (the actor layer
+    /// enters its tokio handle here); `None` runs it directly.
+    pub thread_wrapper: Option<ThreadWrapper>,
 }
+
+/// Wraps a worker thread's loop: called once per worker, on that worker,
+/// with the loop to run.
+pub type ThreadWrapper = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
 
 /// A pool of worker threads running tasks.
 pub struct Scheduler {
@@ -82,7 +89,19 @@ impl Default for SchedulerConfig {
             name: "keel".into(),
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             throughput: 64,
+            thread_wrapper: None,
         }
+    }
+}
+
+impl fmt::Debug for SchedulerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SchedulerConfig")
+            .field("name", &self.name)
+            .field("workers", &self.workers)
+            .field("throughput", &self.throughput)
+            .field("thread_wrapper", &self.thread_wrapper.is_some())
+            .finish()
     }
 }
 
@@ -97,8 +116,18 @@ impl Scheduler {
         };
         for index in 0..workers {
             let shared = shared.clone();
+            let wrapper = config.thread_wrapper.clone();
             match spawn_named(format!("{}-{index}", config.name), move || {
-                run_worker(shared, index)
+                let mut run = Some(move || run_worker(shared, index));
+                let mut once = || {
+                    if let Some(run) = run.take() {
+                        run();
+                    }
+                };
+                match wrapper {
+                    Some(wrap) => wrap(&mut once),
+                    None => once(),
+                }
             }) {
                 Ok(handle) => scheduler.threads.lock().push(handle),
                 Err(e) => {

@@ -108,6 +108,11 @@ pub struct SendFuture<'a, U, C = ()> {
 }
 
 impl<T> SendError<T> {
+    /// True for `Closed`.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, SendError::Closed(_))
+    }
+
     /// The message that was not sent.
     pub fn into_inner(self) -> T {
         match self {
@@ -182,7 +187,18 @@ impl<U, C> Mailbox<U, C> {
     /// Sends without waiting: `Full` (bounded and full) or `Closed` hand the
     /// message back.
     pub fn try_send(&self, value: U) -> Result<(), SendError<U>> {
-        self.chan.try_send(value)
+        self.chan.try_send_with(value, |v| v)
+    }
+
+    /// Like [`try_send`](Self::try_send), but stores `wrap(value)`: `wrap`
+    /// runs only once a slot is claimed, so `Full` and `Closed` hand back
+    /// the unwrapped `value` (an envelope costs nothing on failure).
+    pub fn try_send_with<V>(
+        &self,
+        value: V,
+        wrap: impl FnOnce(V) -> U,
+    ) -> Result<(), SendError<V>> {
+        self.chan.try_send_with(value, wrap)
     }
 
     /// Sends, waiting for room in a bounded mailbox.
@@ -474,7 +490,7 @@ impl<U, C> Future for SendFuture<'_, U, C> {
                 .value
                 .take()
                 .expect("SendFuture polled after completion");
-            match this.chan.try_send(value) {
+            match this.chan.try_send_with(value, |v| v) {
                 Ok(()) => {
                     this.leave_queue();
                     return Poll::Ready(Ok(()));
@@ -609,7 +625,11 @@ struct SendWaiters {
 }
 
 impl<U, C> Chan<U, C> {
-    fn try_send(&self, value: U) -> Result<(), SendError<U>> {
+    /// Claims a slot, then writes `wrap(value)` into it: `wrap` runs only
+    /// once the send is sure to succeed, so a failure hands `value` back
+    /// unwrapped.
+    #[inline]
+    fn try_send_with<V>(&self, value: V, wrap: impl FnOnce(V) -> U) -> Result<(), SendError<V>> {
         let mut tail = self.tail.0.load(Ordering::Acquire);
         loop {
             if tail & CLOSED != 0 {
@@ -635,6 +655,7 @@ impl<U, C> Chan<U, C> {
                 self.high_water.fetch_max(len, Ordering::Relaxed);
             }
         }
+        let value = wrap(value);
         // SAFETY: slot `index` was claimed by the CAS above.
         let (slot_waiter, linked) = unsafe { self.tx.push(index, value, &self.tail.0) };
         let boundary_waiter = linked

@@ -44,6 +44,7 @@ fn started(workers: usize) -> Scheduler {
         name: "loom".into(),
         workers,
         throughput: 64,
+        thread_wrapper: None,
     })
     .unwrap()
 }

@@ -15,6 +15,7 @@ fn scheduler(workers: usize) -> Scheduler {
         name: "test".into(),
         workers,
         throughput: 64,
+        thread_wrapper: None,
     })
     .unwrap()
 }
@@ -95,6 +96,7 @@ fn a_turn_handles_at_most_throughput_messages() {
         name: "budget".into(),
         workers: 1,
         throughput: 8,
+        thread_wrapper: None,
     })
     .unwrap();
     let (mb, mut rx) = Mailbox::<u64>::unbounded();
@@ -312,6 +314,7 @@ fn several_schedulers_run_side_by_side() {
             name: name.into(),
             workers: 1,
             throughput: 64,
+            thread_wrapper: None,
         })
         .unwrap()
     };

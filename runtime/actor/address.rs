@@ -1,0 +1,551 @@
+//! Addresses and incarnations (DESIGN.md §4).
+//!
+//! An [`Address`] owns the mailbox and outlives incarnations: every
+//! `ActorRef` points at it, and its [`ActorId`] is stable. An
+//! [`Incarnation`] is one run of the actor on that address, named by a
+//! [`Pid`]; links, monitors and timers belong to it, and its exit cell (in
+//! core) decides who tells the watchers, exactly once.
+//!
+//! # Lanes (DESIGN.md §3)
+//!
+//! The control lane carries `kill` and exit signals that will terminate a
+//! receiver that does not trap exits. Everything else (messages, `stop`,
+//! trapped exit signals, `Down` notices) takes the user lane, in arrival
+//! order. A signal that finds a bounded user lane full takes the control
+//! lane instead: a signal is never dropped for room.
+//!
+//! # Ending an incarnation
+//!
+//! [`Incarnation::finish`] is called by whoever ends it first: the run loop
+//! (after `stopped` and after dropping the state) or `kill()` on the killer's
+//! thread (at once, so that nothing waits on a handler that does not yield).
+//! The first call records the reason, updates the address (closed, or
+//! `Restarting` if a supervisor will attach a new incarnation), and tells
+//! every link and monitor; later calls do nothing.
+use std::any::Any;
+use std::fmt;
+use std::sync::{Arc, Weak};
+use std::task::{Context as TaskContext, Poll, Waker};
+
+use crate::actor::exit::ExitReason;
+use crate::actor::kernel::Kernel;
+use crate::actor::refs::{AnyRef, MonitorRef};
+use crate::actor::{Actor, Overflow};
+use crate::core::exit_cell::ExitCell;
+use crate::core::mailbox::{Mailbox, Receiver};
+use crate::core::waker::AtomicWaker;
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+
+/// Names an address: stable across restarts. Unique within a System.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ActorId(pub(crate) u64);
+
+/// Names one incarnation of an actor: a restart gets a new one. Unique
+/// within a System.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pid(pub(crate) u64);
+
+/// Where an address stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// An incarnation is running (or starting).
+    Running,
+    /// Between incarnations: messages queue for the next one.
+    Restarting,
+    /// No incarnation will follow: the address is closed.
+    Stopped,
+}
+
+impl ActorId {
+    /// The raw number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl Pid {
+    /// The raw number.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<0.{}.0>", self.0)
+    }
+}
+
+// ---- what travels in a mailbox ----
+
+/// A user-lane item.
+pub(crate) enum Envelope<A: Actor> {
+    Msg(A::Msg),
+    /// `ActorRef::stop()`: exit `Shutdown` behind the queued messages.
+    Stop,
+    Signal(Box<Signal>),
+}
+
+/// A control-lane item.
+pub(crate) enum Control {
+    /// Kill this incarnation (ignored by another).
+    Kill(Pid),
+    /// A signal that must not wait behind user messages, or that found the
+    /// user lane full.
+    Signal(Box<Signal>),
+    /// `ActorRef::stop()` that found a bounded user lane full.
+    Stop,
+}
+
+/// An exit signal or a `Down` notice, addressed to one incarnation.
+pub(crate) enum Signal {
+    Exit(ExitSignal),
+    Down {
+        to: Pid,
+        monitor: MonitorRef,
+        reason: ExitReason,
+    },
+}
+
+pub(crate) struct ExitSignal {
+    pub(crate) to: Pid,
+    pub(crate) from: Option<AnyRef>,
+    pub(crate) reason: ExitReason,
+    /// From the receiver's parent (its supervisor, or the System's
+    /// shutdown): ends it even when it traps exits, running `stopped`.
+    pub(crate) from_parent: bool,
+}
+
+impl Signal {
+    pub(crate) fn to(&self) -> Pid {
+        match self {
+            Signal::Exit(e) => e.to,
+            Signal::Down { to, .. } => *to,
+        }
+    }
+}
+
+// ---- incarnations ----
+
+/// Who hears about an incarnation's exit.
+pub(crate) enum Watcher {
+    /// A linked incarnation: gets an exit signal.
+    Link(Arc<Incarnation>),
+    /// A monitor held by `watcher`: gets one `Down`.
+    Monitor { id: u64, watcher: Arc<Incarnation> },
+}
+
+/// One run of an actor on its address.
+pub(crate) struct Incarnation {
+    pub(crate) pid: Pid,
+    pub(crate) address: Weak<dyn AnyAddress>,
+    pub(crate) cell: ExitCell<Watcher>,
+    pub(crate) trap_exits: AtomicBool,
+    pub(crate) killed: AtomicBool,
+    /// Set once, by the first [`Incarnation::finish`].
+    reason: Mutex<Option<ExitReason>>,
+    /// The parent's pid (a supervisor's), whose exit signals end this one
+    /// even when it traps exits.
+    pub(crate) parent: Option<Pid>,
+}
+
+impl Incarnation {
+    pub(crate) fn new(pid: Pid, address: Weak<dyn AnyAddress>, parent: Option<Pid>) -> Self {
+        Incarnation {
+            pid,
+            address,
+            cell: ExitCell::new(),
+            trap_exits: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            reason: Mutex::new(None),
+            parent,
+        }
+    }
+
+    /// The reason it ended with, once it has.
+    pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
+        self.reason.lock().clone()
+    }
+
+    /// A ref to the address (none once every ref and the run loop are gone).
+    pub(crate) fn any_ref(&self) -> Option<AnyRef> {
+        self.address.upgrade().map(AnyRef::from_address)
+    }
+
+    /// Ends the incarnation with `reason` if nobody did yet: updates the
+    /// address and tells every watcher. Returns the reason it ended with
+    /// (this one, or the earlier caller's).
+    pub(crate) fn finish(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
+        {
+            let mut slot = self.reason.lock();
+            if let Some(earlier) = &*slot {
+                return earlier.clone();
+            }
+            *slot = Some(reason.clone());
+        }
+        let watchers = self.cell.begin_exit().unwrap_or_default();
+        let address = self.address.upgrade();
+        if let Some(address) = &address {
+            address.incarnation_ended(self, &reason);
+        }
+        let from = address.map(AnyRef::from_address);
+        for (_, watcher) in watchers {
+            match watcher {
+                Watcher::Link(peer) => {
+                    peer.cell.remove(self.pid.0);
+                    if let Some(from) = &from {
+                        peer.signal(Signal::Exit(ExitSignal {
+                            to: peer.pid,
+                            from: Some(from.clone()),
+                            reason: reason.clone(),
+                            from_parent: peer.parent == Some(self.pid),
+                        }));
+                    }
+                }
+                Watcher::Monitor { id, watcher } => {
+                    if let Some(from) = &from {
+                        watcher.signal(Signal::Down {
+                            to: watcher.pid,
+                            monitor: MonitorRef::new(id, from.clone()),
+                            reason: reason.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        reason
+    }
+
+    /// Delivers a signal to this incarnation, by the lane rule.
+    pub(crate) fn signal(&self, signal: Signal) {
+        if self.cell.is_exiting() {
+            return;
+        }
+        if let Some(address) = self.address.upgrade() {
+            address.deliver(self, signal);
+        }
+    }
+
+    /// `kill`: ends it at once with `Killed` (on this thread), then tells
+    /// the run loop to drop whatever it is running at its next poll.
+    pub(crate) fn kill(self: &Arc<Self>) {
+        if self.killed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.finish(ExitReason::Killed);
+        if let Some(address) = self.address.upgrade() {
+            address.wake_for_kill(self.pid);
+        }
+    }
+}
+
+impl fmt::Debug for Incarnation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Incarnation")
+            .field("pid", &self.pid)
+            .field("exiting", &self.cell.is_exiting())
+            .finish()
+    }
+}
+
+// ---- addresses ----
+
+/// What every address does, whatever its actor type: the object behind
+/// `AnyRef` and `Incarnation::address`.
+pub(crate) trait AnyAddress: Send + Sync + 'static {
+    fn id(&self) -> ActorId;
+    fn type_name(&self) -> &'static str;
+    fn status(&self) -> Status;
+    fn kernel(&self) -> &Arc<Kernel>;
+    fn current(&self) -> Option<Arc<Incarnation>>;
+    /// `ActorRef::stop()`.
+    fn stop(&self);
+    /// `ActorRef::kill()`.
+    fn kill(&self);
+    fn deliver(&self, inc: &Incarnation, signal: Signal);
+    fn wake_for_kill(&self, pid: Pid);
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason);
+    /// `Ready(reason)` once the address is closed (no incarnation follows).
+    fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason>;
+    fn mailbox_len(&self) -> usize;
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    fn set_suspended(&self, on: bool);
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+/// The stable address of an actor of type `A`.
+pub(crate) struct Address<A: Actor> {
+    pub(crate) id: ActorId,
+    pub(crate) mailbox: Mailbox<Envelope<A>, Control>,
+    pub(crate) overflow: Overflow,
+    pub(crate) kernel: Arc<Kernel>,
+    pub(crate) type_name: &'static str,
+    status: AtomicUsize,
+    inner: Mutex<AddressInner<A>>,
+    /// `keel::testing::suspend`: the run loop takes no user message while
+    /// set (it still sees the control lane).
+    pub(crate) suspended: AtomicBool,
+    pub(crate) resume_waker: AtomicWaker,
+    this: Weak<Address<A>>,
+}
+
+struct AddressInner<A: Actor> {
+    current: Option<Arc<Incarnation>>,
+    /// The receiver, between incarnations of a supervised address.
+    parked: Option<Receiver<Envelope<A>, Control>>,
+    /// A new incarnation waiting for the old run loop to hand the receiver
+    /// back (the old one was killed while its handler did not yield).
+    parked_waiter: Option<Waker>,
+    /// A supervisor attaches new incarnations: an ended one leaves the
+    /// address `Restarting`, not closed.
+    supervised: bool,
+    last_reason: Option<ExitReason>,
+    close_waiters: Vec<Waker>,
+}
+
+const RUNNING: usize = 0;
+const RESTARTING: usize = 1;
+const STOPPED: usize = 2;
+
+impl<A: Actor> Address<A> {
+    pub(crate) fn new(
+        id: ActorId,
+        kernel: Arc<Kernel>,
+        mailbox: Mailbox<Envelope<A>, Control>,
+        overflow: Overflow,
+        type_name: &'static str,
+        supervised: bool,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|this| Address {
+            id,
+            mailbox,
+            overflow,
+            kernel,
+            type_name,
+            status: AtomicUsize::new(RUNNING),
+            inner: Mutex::new(AddressInner {
+                current: None,
+                parked: None,
+                parked_waiter: None,
+                supervised,
+                last_reason: None,
+                close_waiters: Vec::new(),
+            }),
+            suspended: AtomicBool::new(false),
+            resume_waker: AtomicWaker::new(),
+            this: this.clone(),
+        })
+    }
+
+    pub(crate) fn set_current(&self, inc: Arc<Incarnation>) {
+        let mut inner = self.inner.lock();
+        inner.current = Some(inc);
+        self.status.store(RUNNING, Ordering::Release);
+    }
+
+    pub(crate) fn is_supervised(&self) -> bool {
+        self.inner.lock().supervised
+    }
+
+    /// The run loop is done with the receiver: parked for the next
+    /// incarnation if one may follow, else handed back to be drained.
+    pub(crate) fn park_receiver(
+        &self,
+        rx: Receiver<Envelope<A>, Control>,
+    ) -> Option<Receiver<Envelope<A>, Control>> {
+        let mut inner = self.inner.lock();
+        if self.status.load(Ordering::Acquire) == STOPPED {
+            return Some(rx);
+        }
+        inner.parked = Some(rx);
+        if let Some(w) = inner.parked_waiter.take() {
+            w.wake();
+        }
+        None
+    }
+
+    /// Takes the parked receiver for a new incarnation, or registers to be
+    /// woken when the old run loop parks it.
+    pub(crate) fn poll_take_receiver(
+        &self,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Receiver<Envelope<A>, Control>>> {
+        let mut inner = self.inner.lock();
+        if let Some(rx) = inner.parked.take() {
+            return Poll::Ready(Some(rx));
+        }
+        if self.status.load(Ordering::Acquire) == STOPPED {
+            return Poll::Ready(None);
+        }
+        inner.parked_waiter = Some(cx.waker().clone());
+        Poll::Pending
+    }
+
+    /// No incarnation will follow: closes the address with `reason`.
+    /// Queued messages are drained by whoever holds the receiver. Returns
+    /// the parked receiver, if any, for the caller to drain.
+    pub(crate) fn close_final(
+        &self,
+        reason: &ExitReason,
+    ) -> Option<Receiver<Envelope<A>, Control>> {
+        self.mailbox.close();
+        let (waiters, parked) = {
+            let mut inner = self.inner.lock();
+            self.status.store(STOPPED, Ordering::Release);
+            inner.supervised = false;
+            inner.last_reason = Some(reason.clone());
+            inner.current = None;
+            if let Some(w) = inner.parked_waiter.take() {
+                w.wake();
+            }
+            (
+                std::mem::take(&mut inner.close_waiters),
+                inner.parked.take(),
+            )
+        };
+        for w in waiters {
+            w.wake();
+        }
+        parked
+    }
+
+    /// This address as an `AnyRef`.
+    pub(crate) fn any(&self) -> Option<AnyRef> {
+        self.this
+            .upgrade()
+            .map(|a| AnyRef::from_address(a as Arc<dyn AnyAddress>))
+    }
+
+    fn user_or_control(&self, signal: Box<Signal>) {
+        match self.mailbox.try_send_with(signal, Envelope::Signal) {
+            Ok(()) => {}
+            Err(e) => {
+                if !e.is_closed() {
+                    // Full: a signal is never dropped for room.
+                    let _ = self.mailbox.send_control(Control::Signal(e.into_inner()));
+                }
+            }
+        }
+    }
+}
+
+impl<A: Actor> AnyAddress for Address<A> {
+    fn id(&self) -> ActorId {
+        self.id
+    }
+
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    fn status(&self) -> Status {
+        match self.status.load(Ordering::Acquire) {
+            RUNNING => Status::Running,
+            RESTARTING => Status::Restarting,
+            _ => Status::Stopped,
+        }
+    }
+
+    fn kernel(&self) -> &Arc<Kernel> {
+        &self.kernel
+    }
+
+    fn current(&self) -> Option<Arc<Incarnation>> {
+        self.inner.lock().current.clone()
+    }
+
+    fn stop(&self) {
+        match self.mailbox.try_send_with((), |()| Envelope::Stop) {
+            Ok(()) => {}
+            Err(e) if e.is_closed() => {}
+            Err(_) => {
+                let _ = self.mailbox.send_control(Control::Stop);
+            }
+        }
+    }
+
+    fn kill(&self) {
+        if let Some(inc) = self.current() {
+            self.kernel.note_killed(inc.pid);
+            inc.kill();
+        }
+    }
+
+    fn deliver(&self, inc: &Incarnation, signal: Signal) {
+        let trapping = inc.trap_exits.load(Ordering::Acquire);
+        match signal {
+            Signal::Exit(exit) if !trapping => {
+                // OTP: a `normal` exit signal is ignored by a process that
+                // does not trap exits; any other kills it, ahead of its queue.
+                if exit.reason != ExitReason::Normal {
+                    let signal = Box::new(Signal::Exit(exit));
+                    let _ = self.mailbox.send_control(Control::Signal(signal));
+                }
+            }
+            signal => self.user_or_control(Box::new(signal)),
+        }
+    }
+
+    fn wake_for_kill(&self, pid: Pid) {
+        let _ = self.mailbox.send_control(Control::Kill(pid));
+        // A suspended run loop waits on the resume waker, not the mailbox.
+        self.resume_waker.wake();
+    }
+
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) {
+        let supervised = {
+            let mut inner = self.inner.lock();
+            if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
+                inner.current = None;
+            }
+            inner.last_reason = Some(reason.clone());
+            inner.supervised
+        };
+        if supervised {
+            let _ = self.status.compare_exchange(
+                RUNNING,
+                RESTARTING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
+        } else {
+            // The receiver stays with the run loop, which drains it.
+            let _ = self.close_final(reason);
+        }
+        // Announced once the address shows the new status.
+        self.kernel
+            .incarnation_ended(self.id, inc.pid, self.type_name, reason);
+    }
+
+    fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {
+        let mut inner = self.inner.lock();
+        if self.status.load(Ordering::Acquire) == STOPPED {
+            return Poll::Ready(inner.last_reason.clone().unwrap_or(ExitReason::Normal));
+        }
+        if !inner.close_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            inner.close_waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
+    fn mailbox_len(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    fn set_suspended(&self, on: bool) {
+        self.suspended.store(on, Ordering::Release);
+        if !on {
+            self.resume_waker.wake();
+        }
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}

@@ -1,0 +1,257 @@
+//! [`Context`]: what a hook can do besides changing its actor's state.
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::actor::address::{Incarnation, Pid};
+use crate::actor::error::{LinkError, TellError};
+use crate::actor::events::DeadLetterReason;
+use crate::actor::exit::ExitReason;
+use crate::actor::kernel::Kernel;
+use crate::actor::refs::{link, monitor, unlink, ActorRef, AnyRef, MonitorRef};
+use crate::actor::run::{spawn, SpawnOptions};
+use crate::actor::Actor;
+use crate::time::{Clock, TimerKey};
+
+/// The running incarnation's side of the actor: its identity, stopping,
+/// spawning, links, monitors, exit trapping and timers.
+pub struct Context<A: Actor> {
+    myself: ActorRef<A>,
+    pub(crate) inc: Arc<Incarnation>,
+    pub(crate) kernel: Arc<Kernel>,
+    pub(crate) stop: Option<ExitReason>,
+    pub(crate) continues: VecDeque<A::Msg>,
+    /// Monitors this incarnation holds; a `Down` for one that is not here
+    /// (demonitored) is dropped.
+    pub(crate) monitors: HashSet<u64>,
+    timers: Vec<TimerKey>,
+}
+
+/// Names a timer started by [`Context::send_after`] or
+/// [`Context::send_interval`]; [`Context::cancel_timer`] takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimerRef(TimerKey);
+
+impl<A: Actor> Context<A> {
+    pub(crate) fn new(myself: ActorRef<A>, inc: Arc<Incarnation>, kernel: Arc<Kernel>) -> Self {
+        Context {
+            myself,
+            inc,
+            kernel,
+            stop: None,
+            continues: VecDeque::new(),
+            monitors: HashSet::new(),
+            timers: Vec::new(),
+        }
+    }
+
+    /// A ref to this actor's address.
+    pub fn myself(&self) -> &ActorRef<A> {
+        &self.myself
+    }
+
+    /// This incarnation's pid (a restart gets a new one).
+    pub fn pid(&self) -> Pid {
+        self.inc.pid
+    }
+
+    /// Stops the actor with `Normal` once the current hook returns (the
+    /// messages still queued stay on the address).
+    pub fn stop(&mut self) {
+        self.stop_with(ExitReason::Normal);
+    }
+
+    /// Stops the actor with `reason` once the current hook returns.
+    pub fn stop_with(&mut self, reason: ExitReason) {
+        self.stop.get_or_insert(reason);
+    }
+
+    /// Spawns an actor, not tied to this one (OTP: only links and
+    /// supervisors tie lifetimes).
+    pub fn spawn<B: Actor>(&self, actor: B) -> ActorRef<B> {
+        spawn(&self.kernel, actor, SpawnOptions::default())
+    }
+
+    /// Spawns an actor linked to this incarnation before it runs (atomic,
+    /// as OTP's `spawn_link`).
+    pub fn spawn_link<B: Actor>(&self, actor: B) -> ActorRef<B> {
+        spawn(
+            &self.kernel,
+            actor,
+            SpawnOptions {
+                link: Some(self.inc.clone()),
+                ..SpawnOptions::default()
+            },
+        )
+    }
+
+    /// Links this incarnation with `other`'s current one. `Err(NoProc)` if
+    /// it is not running (OTP would send a `noproc` exit signal instead).
+    pub fn link(&self, other: impl Into<AnyRef>) -> Result<(), LinkError> {
+        let other = other.into();
+        match other.addr.current() {
+            Some(peer) => link(&self.inc, &peer),
+            None => Err(LinkError::NoProc),
+        }
+    }
+
+    /// Removes the link with `other`, if any.
+    pub fn unlink(&self, other: impl Into<AnyRef>) {
+        let other = other.into();
+        if let Some(peer) = other.addr.current() {
+            unlink(&self.inc, &peer);
+        }
+    }
+
+    /// Monitors `target`: one `on_down` when its current incarnation ends,
+    /// at once with `NoProc` if it is not running.
+    pub fn monitor(&mut self, target: impl Into<AnyRef>) -> MonitorRef {
+        let target = target.into();
+        let id = self.kernel.next_id();
+        self.monitors.insert(id);
+        monitor(&self.inc, &target, id)
+    }
+
+    /// Removes a monitor; its `Down`, even if already queued, will not be
+    /// delivered (OTP's `demonitor(Ref, [flush])`). True if it was active.
+    pub fn demonitor(&mut self, monitor: &MonitorRef) -> bool {
+        monitor.remove();
+        self.monitors.remove(&monitor.id())
+    }
+
+    /// Traps exit signals: they arrive as `on_exit` instead of ending the
+    /// actor (except `kill`, and a signal from its own supervisor).
+    pub fn trap_exits(&mut self, on: bool) {
+        self.inc
+            .trap_exits
+            .store(on, crate::sync::Ordering::Release);
+    }
+
+    /// True while trapping exits.
+    pub fn is_trapping_exits(&self) -> bool {
+        self.inc.trap_exits.load(crate::sync::Ordering::Acquire)
+    }
+
+    /// Handles `msg` next, before any queued message (OTP's
+    /// `handle_continue`).
+    pub fn continue_with(&mut self, msg: A::Msg) {
+        self.continues.push_back(msg);
+    }
+
+    /// Sends `msg` to this actor after `delay`, on the System's clock. The
+    /// timer is cancelled when this incarnation ends.
+    pub fn send_after(&mut self, delay: Duration, msg: A::Msg) -> TimerRef {
+        let at = self.kernel.clock.now() + delay;
+        let mut msg = Some(msg);
+        let target = self.myself.downgrade();
+        let inc = Arc::downgrade(&self.inc);
+        let key = self.kernel.clock.schedule(
+            at,
+            Box::new(move |_| {
+                if let Some(msg) = msg.take() {
+                    deliver_timer(&target, &inc, msg);
+                }
+                None
+            }),
+        );
+        self.timers.push(key);
+        TimerRef(key)
+    }
+
+    /// Sends a clone of `msg` to this actor every `period` (the first after
+    /// one period). Ticks missed while the clock jumped ahead are skipped.
+    /// Cancelled when this incarnation ends.
+    pub fn send_interval(&mut self, period: Duration, msg: A::Msg) -> TimerRef
+    where
+        A::Msg: Clone,
+    {
+        let period = period.max(Duration::from_nanos(1));
+        let clock = self.kernel.clock.clone();
+        let target = self.myself.downgrade();
+        let inc = Arc::downgrade(&self.inc);
+        let key = self.kernel.clock.schedule(
+            clock.now() + period,
+            Box::new(move |due| {
+                if !deliver_timer(&target, &inc, msg.clone()) {
+                    return None;
+                }
+                // The next tick after `due` that is still ahead: ticks
+                // the clock jumped over are skipped.
+                let now = clock.now();
+                let mut next = due + period;
+                if next <= now {
+                    let behind = now.duration_since(due).as_nanos() / period.as_nanos();
+                    next = due + period * u32::try_from(behind + 1).unwrap_or(u32::MAX);
+                }
+                Some(next)
+            }),
+        );
+        self.timers.push(key);
+        TimerRef(key)
+    }
+
+    /// Cancels a timer of this incarnation; true if it had not fired (an
+    /// interval: if it was still armed).
+    pub fn cancel_timer(&mut self, timer: TimerRef) -> bool {
+        self.timers.retain(|k| *k != timer.0);
+        self.kernel.clock.cancel(timer.0)
+    }
+
+    /// The System's clock (real, or a `ManualClock` in tests).
+    pub fn clock(&self) -> &Clock {
+        &self.kernel.clock
+    }
+
+    /// Cancels every timer (the incarnation ended).
+    pub(crate) fn cancel_timers(&mut self) {
+        for key in self.timers.drain(..) {
+            self.kernel.clock.cancel(key);
+        }
+    }
+}
+
+/// Delivers a timer's message; false (and a dead letter) if the
+/// incarnation or the address is gone.
+fn deliver_timer<A: Actor>(
+    target: &crate::actor::refs::WeakActorRef<A>,
+    inc: &std::sync::Weak<Incarnation>,
+    msg: A::Msg,
+) -> bool {
+    let alive = inc.upgrade().is_some_and(|i| !i.cell.is_exiting());
+    match target.upgrade() {
+        Some(r) if alive => match r.tell(msg) {
+            Ok(()) => true,
+            Err(e) => {
+                let (reason, more) = match e {
+                    // A full bounded mailbox loses this tick, not the timer.
+                    TellError::Full(_) => (DeadLetterReason::Overflow, true),
+                    TellError::Closed(_) => (DeadLetterReason::TimerToGone, false),
+                };
+                r.addr
+                    .kernel
+                    .dead_letter(r.id(), std::any::type_name::<A::Msg>(), reason);
+                more
+            }
+        },
+        Some(r) => {
+            r.addr.kernel.dead_letter(
+                r.id(),
+                std::any::type_name::<A::Msg>(),
+                DeadLetterReason::TimerToGone,
+            );
+            false
+        }
+        None => false,
+    }
+}
+
+impl<A: Actor> fmt::Debug for Context<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("actor", &self.myself)
+            .field("pid", &self.inc.pid)
+            .field("stopping", &self.stop)
+            .finish()
+    }
+}

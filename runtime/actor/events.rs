@@ -1,0 +1,241 @@
+//! `system.events()`: every subscriber sees every event published after it
+//! subscribed, in sequence-number order.
+//!
+//! Publishing takes one lock (the subscriber list) and assigns the sequence
+//! number under it, so all streams agree on the order. With no subscriber a
+//! publish is one atomic load.
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use crate::actor::address::{ActorId, Pid};
+use crate::actor::exit::ExitReason;
+use crate::sync::{AtomicUsize, Mutex, Ordering};
+
+/// Something that happened in a System, with its sequence number (`seq`,
+/// increasing, shared by all streams of the System).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SystemEvent {
+    /// An incarnation's `started` returned `Start::Ready`.
+    ActorStarted {
+        /// Sequence number.
+        seq: u64,
+        /// The address.
+        id: ActorId,
+        /// The incarnation.
+        pid: Pid,
+        /// The actor's type.
+        type_name: &'static str,
+    },
+    /// An incarnation ended (announced before its queued messages are
+    /// turned into dead letters).
+    ActorExited {
+        /// Sequence number.
+        seq: u64,
+        /// The address.
+        id: ActorId,
+        /// The incarnation.
+        pid: Pid,
+        /// The actor's type.
+        type_name: &'static str,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// A message was accepted and then not processed.
+    DeadLetter {
+        /// Sequence number.
+        seq: u64,
+        /// The address it was for.
+        to: ActorId,
+        /// The message's type.
+        message_type: &'static str,
+        /// Why it was not processed.
+        reason: DeadLetterReason,
+    },
+}
+
+impl SystemEvent {
+    /// The event's sequence number.
+    pub fn seq(&self) -> u64 {
+        match self {
+            SystemEvent::ActorStarted { seq, .. }
+            | SystemEvent::ActorExited { seq, .. }
+            | SystemEvent::DeadLetter { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Why a dead letter was not processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DeadLetterReason {
+    /// It was queued when the address closed.
+    Closed,
+    /// A timer fired for an actor that was gone.
+    TimerToGone,
+    /// A bounded mailbox with `Overflow::DropNewest` was full.
+    Overflow,
+    /// A reply came after its ask had timed out or was dropped.
+    LateReply,
+    /// Fault injection dropped it.
+    Dropped,
+}
+
+/// A subscription to a System's events (`system.events()`).
+pub struct EventStream {
+    sub: Arc<Subscriber>,
+    bus: Arc<BusInner>,
+}
+
+impl EventStream {
+    /// The next event; `None` once the System is gone and every event has
+    /// been read.
+    pub async fn next(&mut self) -> Option<SystemEvent> {
+        poll_fn(|cx| {
+            let mut q = self.sub.queue.lock();
+            if let Some(e) = q.events.pop_front() {
+                return Poll::Ready(Some(e));
+            }
+            if q.closed {
+                return Poll::Ready(None);
+            }
+            if !q.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                q.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_next(&mut self) -> Option<SystemEvent> {
+        self.sub.queue.lock().events.pop_front()
+    }
+
+    /// Skips events until one matches `pred`, and returns it; `None` if the
+    /// System ends first.
+    pub async fn next_matching(
+        &mut self,
+        mut pred: impl FnMut(&SystemEvent) -> bool,
+    ) -> Option<SystemEvent> {
+        loop {
+            let e = self.next().await?;
+            if pred(&e) {
+                return Some(e);
+            }
+        }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        let mut subs = self.bus.subscribers.lock();
+        subs.retain(|s| !Arc::ptr_eq(s, &self.sub));
+        self.bus.active.store(subs.len(), Ordering::Release);
+    }
+}
+
+impl fmt::Debug for EventStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventStream")
+            .field("queued", &self.sub.queue.lock().events.len())
+            .finish()
+    }
+}
+
+/// The publishing side, owned by the kernel.
+pub(crate) struct EventBus {
+    inner: Arc<BusInner>,
+}
+
+struct BusInner {
+    subscribers: Mutex<Vec<Arc<Subscriber>>>,
+    active: AtomicUsize,
+    /// Guarded by `subscribers`' lock.
+    seq: Mutex<u64>,
+}
+
+struct Subscriber {
+    queue: Mutex<SubQueue>,
+}
+
+struct SubQueue {
+    events: VecDeque<SystemEvent>,
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+impl EventBus {
+    pub(crate) fn new() -> Self {
+        EventBus {
+            inner: Arc::new(BusInner {
+                subscribers: Mutex::new(Vec::new()),
+                active: AtomicUsize::new(0),
+                seq: Mutex::new(0),
+            }),
+        }
+    }
+
+    pub(crate) fn subscribe(&self) -> EventStream {
+        let sub = Arc::new(Subscriber {
+            queue: Mutex::new(SubQueue {
+                events: VecDeque::new(),
+                closed: false,
+                waker: None,
+            }),
+        });
+        let mut subs = self.inner.subscribers.lock();
+        subs.push(sub.clone());
+        self.inner.active.store(subs.len(), Ordering::Release);
+        EventStream {
+            sub,
+            bus: self.inner.clone(),
+        }
+    }
+
+    /// Publishes the event `make(seq)` to every subscriber (nothing is built
+    /// when there is none).
+    pub(crate) fn publish(&self, make: impl FnOnce(u64) -> SystemEvent) {
+        if self.inner.active.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let mut wake = Vec::new();
+        {
+            let subs = self.inner.subscribers.lock();
+            if subs.is_empty() {
+                return;
+            }
+            let seq = {
+                let mut s = self.inner.seq.lock();
+                *s += 1;
+                *s
+            };
+            let event = make(seq);
+            for sub in subs.iter() {
+                let mut q = sub.queue.lock();
+                q.events.push_back(event.clone());
+                if let Some(w) = q.waker.take() {
+                    wake.push(w);
+                }
+            }
+        }
+        for w in wake {
+            w.wake();
+        }
+    }
+
+    /// The System is gone: streams end once drained.
+    pub(crate) fn close(&self) {
+        let subs = self.inner.subscribers.lock();
+        for sub in subs.iter() {
+            let mut q = sub.queue.lock();
+            q.closed = true;
+            if let Some(w) = q.waker.take() {
+                w.wake();
+            }
+        }
+    }
+}

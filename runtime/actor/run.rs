@@ -1,0 +1,664 @@
+//! Spawning, and the run loop of one incarnation.
+//!
+//! `run_incarnation` is one async fn per incarnation, generic over the actor,
+//! so a hook's future lives inline in the task: no boxing per message. It
+//! reads one item at a time (control lane, then `continue_with` messages,
+//! then the user lane), runs the matching hook through [`poll_hook`]
+//! (`catch_unwind` around every poll, `kill` checked before each poll and
+//! while the hook is suspended), and hands the outcome to one interpreter,
+//! [`Step::after_hook`]. The exit sequence is in `exit`; the [`RunGuard`]
+//! does the same clean-up if the task is dropped before it finishes (a
+//! System shutting down, a spawn refused).
+//!
+//! [`ActorTask`] wraps the run loop's future: per poll (a turn of up to
+//! `throughput` messages) it enters the actor's tracing span, marks the
+//! thread as running this actor (for `WouldDeadlock` and late replies) and
+//! installs the actor's reply scope (see `ask`).
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context as TaskContext, Poll};
+
+use crate::actor::address::{
+    ActorId, Address, AnyAddress, Control, Envelope, Incarnation, Pid, Signal,
+};
+use crate::actor::ask::{
+    failed_so_far, in_turn, settle, take_deferred, with_scope, Scope, Unanswered,
+};
+use crate::actor::context::Context;
+use crate::actor::error::StartError;
+use crate::actor::events::DeadLetterReason;
+use crate::actor::exit::{panic_message, ExitReason};
+use crate::actor::kernel::{Kernel, MessageAction, StartAction};
+use crate::actor::refs::{link, ActorRef};
+use crate::actor::{Actor, ActorConfig, Start};
+use crate::core::mailbox::{Mailbox, Next, Receiver, TryRecvError};
+use crate::core::reply::{reply_slot, ReplySender};
+use crate::sync::Ordering;
+
+type Rx<A> = Receiver<Envelope<A>, Control>;
+type ReadyTx = ReplySender<Result<(), StartError>>;
+
+/// How an incarnation is attached.
+#[derive(Default)]
+pub(crate) struct SpawnOptions {
+    /// The parent (a supervisor): its exit signals end the child even when
+    /// it traps exits.
+    pub(crate) parent: Option<Pid>,
+    /// Linked to this incarnation before it runs.
+    pub(crate) link: Option<Arc<Incarnation>>,
+    /// A supervisor will attach the next incarnation: an ended one leaves
+    /// the address `Restarting`.
+    pub(crate) supervised: bool,
+    /// Told the outcome of `started`.
+    pub(crate) ready: Option<ReadyTx>,
+}
+
+/// Spawns `actor` on a new address; returns at once.
+pub(crate) fn spawn<A: Actor>(kernel: &Arc<Kernel>, actor: A, opts: SpawnOptions) -> ActorRef<A> {
+    let config = A::config();
+    let mailbox = config.mailbox.unwrap_or(kernel.config.default_mailbox);
+    let (tx, rx) = Mailbox::with_config(mailbox.capacity, mailbox.track_high_water);
+    kernel.check_message_size(
+        std::any::type_name::<A::Msg>(),
+        std::mem::size_of::<A::Msg>(),
+    );
+    let addr = Address::new(
+        ActorId(kernel.next_id()),
+        kernel.clone(),
+        tx,
+        mailbox.overflow,
+        std::any::type_name::<A>(),
+        opts.supervised,
+    );
+    start_incarnation(&addr, Some(rx), actor, opts, &config);
+    ActorRef { addr }
+}
+
+/// Spawns `actor` and waits until its `started` has returned.
+pub(crate) async fn spawn_ready<A: Actor>(
+    kernel: &Arc<Kernel>,
+    actor: A,
+    mut opts: SpawnOptions,
+) -> Result<ActorRef<A>, StartError> {
+    let (tx, mut rx) = reply_slot();
+    opts.ready = Some(tx);
+    let actor = spawn(kernel, actor, opts);
+    match poll_fn(|cx| rx.poll_recv(cx)).await {
+        Ok(Ok(())) => Ok(actor),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(StartError::ShuttingDown),
+    }
+}
+
+/// Attaches a new incarnation to an address whose last one ended (a
+/// supervisor's restart). Messages queued meanwhile go to the new one.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn respawn<A: Actor>(addr: &Arc<Address<A>>, actor: A, opts: SpawnOptions) {
+    start_incarnation(addr, None, actor, opts, &A::config());
+}
+
+/// No incarnation will follow on `addr`: closes it with `reason`; queued
+/// tells become dead letters and queued asks fail with `Exited(reason)`.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn close_address<A: Actor>(addr: &Arc<Address<A>>, reason: &ExitReason) {
+    if let Some(rx) = addr.close_final(reason) {
+        drain(addr, rx, reason);
+    }
+}
+
+fn start_incarnation<A: Actor>(
+    addr: &Arc<Address<A>>,
+    rx: Option<Rx<A>>,
+    actor: A,
+    opts: SpawnOptions,
+    config: &ActorConfig,
+) {
+    let kernel = &addr.kernel;
+    let pid = Pid(kernel.next_id());
+    let weak: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
+    let inc = Arc::new(Incarnation::new(pid, weak, opts.parent));
+    addr.set_current(inc.clone());
+    kernel.live.insert(&inc);
+    if let Some(peer) = &opts.link {
+        // The linking parent is running this call; if it is being killed
+        // right now, the child gets its exit signal like any link would.
+        if link(&inc, peer).is_err() {
+            inc.signal(Signal::Exit(crate::actor::address::ExitSignal {
+                to: pid,
+                from: peer.any_ref(),
+                reason: peer.exit_reason().unwrap_or(ExitReason::NoProc),
+                from_parent: false,
+            }));
+        }
+    }
+    let ctx = Context::new(ActorRef { addr: addr.clone() }, inc.clone(), kernel.clone());
+    let mut guard = RunGuard {
+        addr: addr.clone(),
+        inc: inc.clone(),
+        rx,
+        ready: opts.ready,
+        ctx: Some(ctx),
+        start_error: None,
+        done: false,
+    };
+    let scheduler = match &config.dispatcher {
+        _ if config.blocking => None,
+        None => Some(&kernel.scheduler),
+        Some(name) => match kernel.dispatchers.get(name.as_ref()) {
+            Some(s) => Some(s),
+            None => {
+                // Dropping the guard ends the incarnation with this error.
+                guard.start_error = Some(StartError::UnknownDispatcher(name.to_string()));
+                drop(actor);
+                return;
+            }
+        },
+    };
+    if kernel.is_shutting_down() {
+        guard.start_error = Some(StartError::ShuttingDown);
+        drop(actor);
+        return;
+    }
+    let name = config.name.as_deref().unwrap_or(addr.type_name);
+    let task = ActorTask {
+        inner: run_incarnation(guard, actor),
+        id: addr.id,
+        kernel: kernel.clone(),
+        span: tracing::debug_span!("actor", id = %addr.id, %pid, actor = name),
+        deferred: Vec::new(),
+    };
+    match scheduler {
+        // A refused spawn (shutdown began meanwhile) drops the task: the
+        // guard ends the incarnation.
+        Some(scheduler) => drop(scheduler.spawn(task)),
+        None => {
+            let handle = kernel.tokio.clone();
+            let thread = format!("{}-blocking", kernel.config.name);
+            let spawned = crate::sync::spawn_named(thread, move || {
+                let _enter = handle.enter();
+                crate::core::blocking::block_on(task);
+            });
+            if let Err(e) = spawned {
+                tracing::error!(actor = %addr.id, "no thread for a blocking actor: {e}");
+            }
+        }
+    }
+}
+
+// ---- the task wrapper ----
+
+struct ActorTask<F> {
+    inner: F,
+    id: ActorId,
+    kernel: Arc<Kernel>,
+    span: tracing::Span,
+    /// Unanswered requests dropped in the current hook, kept between turns.
+    deferred: Vec<Unanswered>,
+}
+
+impl<F: Future<Output = ()>> Future for ActorTask<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of
+        // `ActorTask` (no method returns it by value, and `ActorTask` has no
+        // `Drop` that could move it); the other fields are not pinned and
+        // are only used through `&mut`.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: see above; `this` came from a pinned reference.
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let _span = this.span.enter();
+        this.kernel.enter_thread();
+        let deferred = std::mem::take(&mut this.deferred);
+        let (poll, scope) = with_scope(Scope::Defer(deferred), || {
+            in_turn(this.id, &this.kernel, || inner.poll(cx))
+        });
+        if let Scope::Defer(list) = scope {
+            this.deferred = list;
+        }
+        poll
+    }
+}
+
+// ---- the run loop ----
+
+/// What a hook's poll ended with.
+enum Outcome<T> {
+    Done(T),
+    Panicked(Arc<str>),
+    Killed,
+}
+
+/// What the run loop does next.
+enum Step {
+    Continue,
+    Exit { reason: ExitReason, stopped: bool },
+}
+
+impl Step {
+    /// The one interpreter of hook outcomes: `Ok` continues, `Err` and a
+    /// panic end the actor (running `stopped`), a kill ends it at once.
+    /// Settles the requests the hook dropped unanswered.
+    fn after_hook<E>(outcome: Outcome<Result<(), E>>) -> Step
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let step = match outcome {
+            Outcome::Done(Ok(())) => Step::Continue,
+            Outcome::Done(Err(e)) => Step::Exit {
+                reason: ExitReason::error(e),
+                stopped: true,
+            },
+            Outcome::Panicked(m) => Step::Exit {
+                reason: ExitReason::Panic(m),
+                stopped: true,
+            },
+            Outcome::Killed => Step::Exit {
+                reason: ExitReason::Killed,
+                stopped: false,
+            },
+        };
+        let mut deferred = take_deferred();
+        match &step {
+            Step::Continue => settle(&mut deferred, None),
+            Step::Exit { reason, .. } => settle(&mut deferred, Some(reason)),
+        }
+        step
+    }
+}
+
+/// Polls a hook's future: `catch_unwind` around each poll, `kill` checked
+/// before each poll and registered for while it is suspended.
+fn poll_hook<F: Future>(
+    fut: Pin<&mut F>,
+    cx: &mut TaskContext<'_>,
+    rx: &mut Rx<impl Actor>,
+    inc: &Incarnation,
+    id: ActorId,
+) -> Poll<Outcome<F::Output>> {
+    if inc.killed.load(Ordering::Acquire) {
+        return Poll::Ready(Outcome::Killed);
+    }
+    crate::actor::kernel::slot_begin(id, inc.pid);
+    let polled = catch_unwind(AssertUnwindSafe(|| fut.poll(cx)));
+    crate::actor::kernel::slot_end();
+    match polled {
+        Ok(Poll::Ready(v)) => Poll::Ready(Outcome::Done(v)),
+        Err(payload) => Poll::Ready(Outcome::Panicked(panic_message(&*payload))),
+        Ok(Poll::Pending) => {
+            // A kill must reach a suspended hook: the control lane wakes
+            // this task too.
+            rx.register(cx.waker());
+            if inc.killed.load(Ordering::Acquire) {
+                Poll::Ready(Outcome::Killed)
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Runs one hook future to its outcome.
+async fn hook<F: Future>(
+    fut: F,
+    rx: &mut Rx<impl Actor>,
+    inc: &Incarnation,
+    id: ActorId,
+) -> Outcome<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    poll_fn(|cx| poll_hook(fut.as_mut(), cx, rx, inc, id)).await
+}
+
+/// The next item to handle.
+enum Item<A: Actor> {
+    Msg(A::Msg),
+    Stop,
+    Signal(Box<Signal>),
+    Killed,
+    /// The mailbox closed and is drained.
+    Closed,
+}
+
+fn poll_item<A: Actor>(
+    cx: &mut TaskContext<'_>,
+    rx: &mut Rx<A>,
+    addr: &Address<A>,
+    inc: &Incarnation,
+) -> Poll<Option<Item<A>>> {
+    if inc.killed.load(Ordering::Acquire) {
+        return Poll::Ready(Some(Item::Killed));
+    }
+    let next = if addr.suspended.load(Ordering::Acquire) {
+        // Suspended (testing): the control lane only.
+        match rx.try_recv_control() {
+            Some(c) => Next::Control(c),
+            None => {
+                addr.resume_waker.register(cx.waker());
+                rx.register(cx.waker());
+                if addr.suspended.load(Ordering::Acquire) && !rx.has_control() {
+                    return Poll::Pending;
+                }
+                return Poll::Ready(None);
+            }
+        }
+    } else {
+        match rx.poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Err(_)) => return Poll::Ready(Some(Item::Closed)),
+            Poll::Ready(Ok(next)) => next,
+        }
+    };
+    Poll::Ready(Some(match next {
+        Next::Control(Control::Kill(pid)) if pid == inc.pid => Item::Killed,
+        // A kill for an earlier incarnation: nothing to do.
+        Next::Control(Control::Kill(_)) => return Poll::Ready(None),
+        Next::Control(Control::Stop) | Next::User(Envelope::Stop) => Item::Stop,
+        Next::Control(Control::Signal(s)) | Next::User(Envelope::Signal(s)) => Item::Signal(s),
+        Next::User(Envelope::Msg(m)) => Item::Msg(m),
+    }))
+}
+
+/// Ends the start handshake.
+fn answer_ready(ready: &mut Option<ReadyTx>, outcome: Result<(), StartError>) {
+    if let Some(tx) = ready.take() {
+        let _ = tx.send(outcome);
+    }
+}
+
+async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
+    // Locals drop in reverse order if the task is dropped mid-way: the
+    // state first, then the guard, which ends the incarnation.
+    let mut guard = guard;
+    let mut actor = actor;
+    let rx = match guard.rx.take() {
+        Some(rx) => Some(rx),
+        // A respawn: the previous run loop may still hold the receiver.
+        None => poll_fn(|cx| guard.addr.poll_take_receiver(cx)).await,
+    };
+    let Some(rx) = rx else {
+        // The address closed before this incarnation could start.
+        return;
+    };
+    guard.rx = Some(rx);
+    let (reason, stopped) = body(&mut actor, &mut guard).await;
+    exit(actor, &mut guard, reason, stopped).await;
+}
+
+/// `started`, then the message loop. Returns the exit reason and whether
+/// `stopped` runs.
+async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool) {
+    let RunGuard {
+        addr,
+        inc,
+        rx,
+        ready,
+        ctx,
+        ..
+    } = g;
+    let (Some(rx), Some(ctx)) = (rx.as_mut(), ctx.as_mut()) else {
+        return (ExitReason::Shutdown, false);
+    };
+    let id = addr.id;
+    let interceptor = addr.kernel.interceptor.clone();
+
+    // ---- start ----
+    let start = match interceptor.as_ref().map(|i| i.on_start(id, addr.type_name)) {
+        Some(StartAction::Fail(reason)) => Outcome::Done(Err(reason)),
+        Some(StartAction::Panic) => Outcome::Panicked(Arc::from("injected panic at start")),
+        _ => match hook(actor.started(ctx), rx, inc, id).await {
+            Outcome::Done(Ok(start)) => Outcome::Done(Ok(start)),
+            Outcome::Done(Err(e)) => Outcome::Done(Err(ExitReason::error(e))),
+            Outcome::Panicked(m) => Outcome::Panicked(m),
+            Outcome::Killed => Outcome::Killed,
+        },
+    };
+    let failed = match start {
+        Outcome::Done(Ok(Start::Ready)) => None,
+        Outcome::Done(Ok(Start::Ignore)) => {
+            answer_ready(ready, Err(StartError::Ignored));
+            settle(&mut take_deferred(), Some(&ExitReason::Normal));
+            return (ExitReason::Normal, false);
+        }
+        Outcome::Done(Err(reason)) => Some(reason),
+        Outcome::Panicked(m) => Some(ExitReason::Panic(m)),
+        Outcome::Killed => Some(ExitReason::Killed),
+    };
+    if let Some(reason) = failed {
+        settle(&mut take_deferred(), Some(&reason));
+        answer_ready(ready, Err(StartError::Failed(reason.clone())));
+        return (reason, false);
+    }
+    settle(&mut take_deferred(), None);
+    addr.kernel.incarnation_started(id, inc.pid, addr.type_name);
+    answer_ready(ready, Ok(()));
+
+    // ---- messages ----
+    loop {
+        if let Some(reason) = ctx.stop.take() {
+            return (reason, true);
+        }
+        let item = match ctx.continues.pop_front() {
+            Some(m) => Item::Msg(m),
+            None => match poll_fn(|cx| poll_item(cx, rx, addr, inc)).await {
+                Some(item) => item,
+                None => continue,
+            },
+        };
+        let step = match item {
+            Item::Msg(msg) => {
+                let action = match &interceptor {
+                    Some(i) => i.on_message(id, addr.type_name),
+                    None => MessageAction::Deliver,
+                };
+                match action {
+                    MessageAction::Deliver => {
+                        Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await)
+                    }
+                    MessageAction::Delay(d) => {
+                        let sleep = addr.kernel.clock.sleep(d);
+                        match hook(sleep, rx, inc, id).await {
+                            Outcome::Killed => {
+                                drop(msg);
+                                Step::after_hook::<A::Error>(Outcome::Killed)
+                            }
+                            _ => Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await),
+                        }
+                    }
+                    MessageAction::Drop => {
+                        drop(msg);
+                        addr.kernel.dead_letter(
+                            id,
+                            std::any::type_name::<A::Msg>(),
+                            DeadLetterReason::Dropped,
+                        );
+                        Step::after_hook::<A::Error>(Outcome::Done(Ok(())))
+                    }
+                    _ => {
+                        drop(msg);
+                        Step::after_hook::<A::Error>(Outcome::Panicked(Arc::from("injected panic")))
+                    }
+                }
+            }
+            Item::Stop => Step::Exit {
+                reason: ExitReason::Shutdown,
+                stopped: true,
+            },
+            Item::Killed => Step::Exit {
+                reason: ExitReason::Killed,
+                stopped: false,
+            },
+            Item::Closed => Step::Exit {
+                reason: inc.exit_reason().unwrap_or(ExitReason::Shutdown),
+                stopped: false,
+            },
+            Item::Signal(signal) => match *signal {
+                s if s.to() != inc.pid => Step::Continue,
+                Signal::Exit(exit) => {
+                    let trapping = inc.trap_exits.load(Ordering::Acquire);
+                    if exit.from_parent && (trapping || exit.reason != ExitReason::Normal) {
+                        // OTP: the parent's exit signal ends a trapping
+                        // child through `terminate` (here `stopped`), and a
+                        // non-trapping one without it.
+                        Step::Exit {
+                            reason: exit.reason,
+                            stopped: trapping,
+                        }
+                    } else if let (true, Some(from)) = (trapping, exit.from) {
+                        Step::after_hook(
+                            hook(actor.on_exit(from, exit.reason, ctx), rx, inc, id).await,
+                        )
+                    } else if exit.reason == ExitReason::Normal {
+                        Step::Continue
+                    } else {
+                        Step::Exit {
+                            reason: exit.reason,
+                            stopped: false,
+                        }
+                    }
+                }
+                Signal::Down {
+                    monitor, reason, ..
+                } => {
+                    if ctx.monitors.remove(&monitor.id()) {
+                        Step::after_hook(
+                            hook(actor.on_down(monitor, reason, ctx), rx, inc, id).await,
+                        )
+                    } else {
+                        // Demonitored: flushed.
+                        Step::Continue
+                    }
+                }
+            },
+        };
+        if let Step::Exit { reason, stopped } = step {
+            return (reason, stopped);
+        }
+    }
+}
+
+/// The exit sequence: `stopped` if due, timers off, the address closed (if
+/// no incarnation follows), the state dropped, watchers told, the queue
+/// drained or parked.
+async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopped: bool) {
+    let mut reason = reason;
+    let killed = g.inc.killed.load(Ordering::Acquire);
+    if let (true, false, Some(rx), Some(ctx)) = (stopped, killed, g.rx.as_mut(), g.ctx.as_mut()) {
+        let mut actor = actor;
+        let outcome = hook(actor.stopped(&reason, ctx), rx, &g.inc, g.addr.id).await;
+        match outcome {
+            Outcome::Panicked(m) if reason.is_normal() => reason = ExitReason::Panic(m),
+            Outcome::Killed => reason = ExitReason::Killed,
+            _ => {}
+        }
+        settle(&mut take_deferred(), Some(&reason));
+        finish(g, Some(actor), reason);
+    } else {
+        settle(&mut take_deferred(), Some(&reason));
+        finish(g, Some(actor), reason);
+    }
+}
+
+/// Everything after `stopped`; also what the guard does when the task is
+/// dropped unfinished (then without the state, already dropped).
+fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
+    g.done = true;
+    let mut reason = reason;
+    if let Some(ctx) = g.ctx.as_mut() {
+        ctx.cancel_timers();
+    }
+    if !g.addr.is_supervised() {
+        // Closed before the state is dropped and before any queued ask is
+        // failed (DESIGN.md §4).
+        g.addr.mailbox.close();
+    }
+    if let Some(actor) = actor {
+        let (dropped, _) = with_scope(
+            Scope::Fail {
+                reason: reason.clone(),
+                failed: 0,
+            },
+            || catch_unwind(AssertUnwindSafe(move || drop(actor))),
+        );
+        if let Err(payload) = dropped {
+            let m = panic_message(&*payload);
+            tracing::error!(actor = %g.addr.id, "the actor's Drop panicked: {m}");
+            if reason.is_normal() {
+                reason = ExitReason::Panic(m);
+            }
+        }
+    }
+    let reason = g.inc.finish(reason);
+    answer_ready(&mut g.ready, Err(StartError::Failed(reason.clone())));
+    // The context holds a ref to the address: drop it before parking.
+    g.ctx = None;
+    if let Some(rx) = g.rx.take() {
+        if let Some(rx) = g.addr.park_receiver(rx) {
+            drain(&g.addr, rx, &reason);
+        }
+    }
+    g.addr.kernel.run_loop_done(g.inc.pid);
+}
+
+/// Turns what is left in a closed address's mailbox into dead letters
+/// (`Closed`) and failed asks (`Exited(reason)`).
+pub(crate) fn drain<A: Actor>(addr: &Address<A>, mut rx: Rx<A>, reason: &ExitReason) {
+    let kernel = &addr.kernel;
+    let ((), _) = with_scope(
+        Scope::Fail {
+            reason: reason.clone(),
+            failed: 0,
+        },
+        || loop {
+            match rx.try_recv() {
+                Ok(Envelope::Msg(m)) => {
+                    let before = failed_so_far();
+                    drop(m);
+                    // An ask's request fails its asker instead.
+                    if failed_so_far() == before {
+                        kernel.dead_letter(
+                            addr.id,
+                            std::any::type_name::<A::Msg>(),
+                            DeadLetterReason::Closed,
+                        );
+                    }
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Empty) if !rx.is_empty() => std::hint::spin_loop(),
+                Err(_) => break,
+            }
+        },
+    );
+    while rx.try_recv_control().is_some() {}
+}
+
+/// Owns what the run loop must clean up even if its task is dropped.
+struct RunGuard<A: Actor> {
+    addr: Arc<Address<A>>,
+    inc: Arc<Incarnation>,
+    rx: Option<Rx<A>>,
+    ready: Option<ReadyTx>,
+    ctx: Option<Context<A>>,
+    /// Why the start fails if the run loop never runs.
+    start_error: Option<StartError>,
+    done: bool,
+}
+
+impl<A: Actor> Drop for RunGuard<A> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let reason = match &self.start_error {
+            Some(StartError::UnknownDispatcher(_)) => {
+                ExitReason::error(self.start_error.clone().expect("matched above"))
+            }
+            _ if self.inc.killed.load(Ordering::Acquire) => ExitReason::Killed,
+            _ => ExitReason::Shutdown,
+        };
+        let error = self.start_error.take().unwrap_or(StartError::ShuttingDown);
+        answer_ready(&mut self.ready, Err(error));
+        finish(self, None, reason);
+    }
+}
