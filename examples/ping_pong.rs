@@ -1,75 +1,120 @@
-//! Two actors bounce a ball; the referee asks how many hits there were.
+//! Two actors rally a ball. The ball carries a `ReplyTo`, so whoever hits
+//! the last shot answers `main`'s ask: a reply may travel through any number
+//! of actors before it is given.
+//!
+//! Run it with `cargo run --release --example ping_pong`.
 use std::convert::Infallible;
+use std::time::Instant;
 
 use keel::prelude::*;
 
+// ANCHOR: actor
+/// A player counts its hits and sends the ball back until none are left.
 struct Player {
     name: &'static str,
     hits: u64,
+    loud: bool,
 }
 
-enum PlayerMsg {
-    Serve { to: ActorRef<Player>, rounds: u64 },
-    Ball { from: ActorRef<Player>, left: u64 },
-    Hits(ReplyTo<u64>),
+/// What a player handles.
+enum Shot {
+    /// Start a rally of `hits` shots against `to`.
+    Serve {
+        to: ActorRef<Player>,
+        hits: u64,
+        done: ReplyTo<u64>,
+    },
+    /// The ball, with the shots left and the way back to `main`.
+    Ball {
+        from: ActorRef<Player>,
+        left: u64,
+        done: ReplyTo<u64>,
+    },
 }
 
 impl Actor for Player {
-    type Msg = PlayerMsg;
+    type Msg = Shot;
     type Error = Infallible;
 
-    async fn handle(&mut self, msg: PlayerMsg, ctx: &mut Context<Self>) -> Result<(), Infallible> {
-        match msg {
-            PlayerMsg::Serve { to, rounds } => {
-                let _ = to.tell(PlayerMsg::Ball {
-                    from: ctx.myself().clone(),
-                    left: rounds,
-                });
-            }
-            PlayerMsg::Ball { from, left } => {
+    async fn handle(&mut self, shot: Shot, ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        let (to, left, done) = match shot {
+            Shot::Serve { to, hits, done } => (to, hits, done),
+            Shot::Ball { from, left, done } => {
                 self.hits += 1;
-                if left > 0 {
-                    let _ = from.tell(PlayerMsg::Ball {
-                        from: ctx.myself().clone(),
-                        left: left - 1,
-                    });
-                } else {
-                    println!("{} hits the last ball", self.name);
+                if self.loud {
+                    println!("{:>4} hits, {left} left", self.name);
                 }
+                (from, left, done)
             }
-            PlayerMsg::Hits(reply) => reply.reply(self.hits),
+        };
+        if left == 0 {
+            done.reply(self.hits);
+            return Ok(());
         }
+        let ball = Shot::Ball {
+            from: ctx.myself().clone(),
+            left: left - 1,
+            done,
+        };
+        // The other player is gone only if the System is shutting down.
+        let _ = to.tell(ball);
         Ok(())
     }
 }
+// ANCHOR_END: actor
 
 #[tokio::main]
 async fn main() -> Result<(), AskError> {
+    // ANCHOR: main
     let system = System::new();
     let ping = system.spawn(Player {
         name: "ping",
         hits: 0,
+        loud: true,
     });
     let pong = system.spawn(Player {
         name: "pong",
         hits: 0,
+        loud: true,
     });
-    let rounds = 1_000_000;
-    let start = std::time::Instant::now();
-    ping.tell(PlayerMsg::Serve {
-        to: pong.clone(),
-        rounds,
-    })
-    .ok();
-    loop {
-        let a = ping.ask(PlayerMsg::Hits).await?;
-        let b = pong.ask(PlayerMsg::Hits).await?;
-        if a + b == rounds + 1 {
-            println!("ping {a} + pong {b} hits in {:?}", start.elapsed());
-            break;
-        }
-        tokio::task::yield_now().await;
-    }
+
+    // A short rally, out loud: the ask completes when the last shot lands.
+    let last = ping
+        .ask(|done| Shot::Serve {
+            to: pong.clone(),
+            hits: 5,
+            done,
+        })
+        .await?;
+    println!("the last hitter had {last} hits");
+    // ANCHOR_END: main
+
+    // A long one, quietly, to see the speed of one hop.
+    let quiet_ping = system.spawn(Player {
+        name: "ping",
+        hits: 0,
+        loud: false,
+    });
+    let quiet_pong = system.spawn(Player {
+        name: "pong",
+        hits: 0,
+        loud: false,
+    });
+    let hops = 1_000_000;
+    let start = Instant::now();
+    quiet_ping
+        .ask_timeout(std::time::Duration::from_secs(60))
+        .ask(|done| Shot::Serve {
+            to: quiet_pong.clone(),
+            hits: hops,
+            done,
+        })
+        .await?;
+    let took = start.elapsed();
+    println!(
+        "{hops} hops in {took:.2?}: {:.0} ns per hop",
+        took.as_nanos() as f64 / hops as f64
+    );
     system.shutdown().await;
     Ok(())
 }

@@ -395,6 +395,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
         rx,
         ready,
         ctx,
+        start_error,
         ..
     } = g;
     let (Some(rx), Some(ctx)) = (rx.as_mut(), ctx.as_mut()) else {
@@ -417,7 +418,9 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
     let failed = match start {
         Outcome::Done(Ok(Start::Ready)) => None,
         Outcome::Done(Ok(Start::Ignore)) => {
-            answer_ready(ready, Err(StartError::Ignored));
+            // Answered once the incarnation is gone (`finish`), as OTP's
+            // start_link returns after the process exited.
+            *start_error = Some(StartError::Ignored);
             settle(&mut take_deferred(), Some(&ExitReason::Normal));
             return (ExitReason::Normal, false);
         }
@@ -427,7 +430,6 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
     };
     if let Some(reason) = failed {
         settle(&mut take_deferred(), Some(&reason));
-        answer_ready(ready, Err(StartError::Failed(reason.clone())));
         return (reason, false);
     }
     settle(&mut take_deferred(), None);
@@ -590,7 +592,11 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         }
     }
     let reason = g.inc.finish(reason);
-    answer_ready(&mut g.ready, Err(StartError::Failed(reason.clone())));
+    let error = g
+        .start_error
+        .take()
+        .unwrap_or_else(|| StartError::Failed(reason.clone()));
+    answer_ready(&mut g.ready, Err(error));
     // The context holds a ref to the address: drop it before parking.
     g.ctx = None;
     if let Some(rx) = g.rx.take() {
@@ -657,8 +663,9 @@ impl<A: Actor> Drop for RunGuard<A> {
             _ if self.inc.killed.load(Ordering::Acquire) => ExitReason::Killed,
             _ => ExitReason::Shutdown,
         };
-        let error = self.start_error.take().unwrap_or(StartError::ShuttingDown);
-        answer_ready(&mut self.ready, Err(error));
+        if self.start_error.is_none() {
+            self.start_error = Some(StartError::ShuttingDown);
+        }
         finish(self, None, reason);
     }
 }
