@@ -2,17 +2,51 @@
 //!
 //! Applications are trees of isolated actors that share no state and talk only
 //! by messages; supervisors restart what crashes, so a fault stays where it
-//! happened. This release holds the engine every actor will run on: keel's own
-//! scheduler and mailbox (`runtime/core/`, checked under loom). The actor,
-//! supervision and macro layers follow (see DESIGN.md §2 in the project).
+//! happened.
+//!
+//! ```
+//! use keel::prelude::*;
+//!
+//! struct Greeter;
+//!
+//! impl Actor for Greeter {
+//!     type Msg = (String, ReplyTo<String>);
+//!     type Error = std::convert::Infallible;
+//!
+//!     async fn handle(&mut self, (name, reply): Self::Msg, _ctx: &mut Context<Self>) -> Result<(), Self::Error> {
+//!         reply.reply(format!("hello, {name}"));
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let system = System::new();
+//! let greeter = system.spawn(Greeter);
+//! assert_eq!(greeter.ask_blocking(|r| ("keel".into(), r)).unwrap(), "hello, keel");
+//! system.shutdown_blocking().unwrap();
+//! ```
 //!
 //! # Layers
 //!
-//! `runtime/sync.rs` names every synchronisation primitive; `runtime/core/`
-//! builds the task state word, the tasks, the two-lane mailbox, the exit cell,
-//! the ask reply slot and the work-stealing scheduler on top of it. Under
-//! `--cfg keel_loom` only those two compile, and the loom models run as unit
-//! tests (`RUSTFLAGS="--cfg keel_loom -C debug_assertions" cargo test --lib --release`).
+//! - [`System`] (`runtime/system.rs`): workers, clock, tokio handle,
+//!   events, shutdown;
+//! - actors (`runtime/actor/`): [`Actor`], [`ActorRef`] and the other
+//!   handles, [`Context`], asks, links, monitors, exit signals, timers and
+//!   the run loop;
+//! - [`time`]: the [`Clock`](time::Clock) every timer and ask timeout
+//!   reads; `testing` (feature `testing`): a manual clock, `suspend` /
+//!   `resume`, `quiet_panics`;
+//! - the engine (`runtime/core/`, private): keel's own scheduler and
+//!   two-lane mailbox, the exit cell and the reply slot, checked under loom
+//!   (`RUSTFLAGS="--cfg keel_loom -C debug_assertions" cargo test --lib --release`);
+//!   `runtime/sync.rs` names every synchronisation primitive they use.
+//!
+//! # Guarantees worth knowing
+//!
+//! Per-sender FIFO; one hook at a time per actor; a panic in any hook ends
+//! only that actor (with `panic = "unwind"`, the default); `kill` takes
+//! effect at the handler's next poll; a message accepted and not processed
+//! is a dead letter, counted and published. DESIGN.md §4 in the project has
+//! the full contract.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![cfg_attr(keel_loom, allow(dead_code, unreachable_pub))]
 
@@ -69,3 +103,8 @@ pub mod __internal {
         Scheduler, SchedulerConfig, SpawnError, TaskHandle, ThreadWrapper,
     };
 }
+
+// The README's code compiles and runs as a doctest.
+#[cfg(all(doctest, not(keel_loom)))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
