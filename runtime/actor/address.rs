@@ -27,6 +27,7 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
 
+use crate::actor::ask::Deferred;
 use crate::actor::exit::ExitReason;
 use crate::actor::kernel::Kernel;
 use crate::actor::refs::{AnyRef, MonitorRef};
@@ -144,6 +145,10 @@ pub(crate) enum Watcher {
 /// One run of an actor on its address.
 pub(crate) struct Incarnation {
     pub(crate) pid: Pid,
+    /// The address's id.
+    pub(crate) id: ActorId,
+    /// Requests the running hook dropped unanswered (see `ask`).
+    pub(crate) deferred: Deferred,
     pub(crate) address: Weak<dyn AnyAddress>,
     pub(crate) cell: ExitCell<Watcher>,
     pub(crate) trap_exits: AtomicBool,
@@ -156,9 +161,16 @@ pub(crate) struct Incarnation {
 }
 
 impl Incarnation {
-    pub(crate) fn new(pid: Pid, address: Weak<dyn AnyAddress>, parent: Option<Pid>) -> Self {
+    pub(crate) fn new(
+        pid: Pid,
+        id: ActorId,
+        address: Weak<dyn AnyAddress>,
+        parent: Option<Pid>,
+    ) -> Self {
         Incarnation {
             pid,
+            id,
+            deferred: Deferred::default(),
             address,
             cell: ExitCell::new(),
             trap_exits: AtomicBool::new(false),
@@ -514,9 +526,12 @@ impl<A: Actor> AnyAddress for Address<A> {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             );
-        } else {
-            // The receiver stays with the run loop, which drains it.
-            let _ = self.close_final(reason);
+        } else if let Some(rx) = self.close_final(reason) {
+            // The run loop parked the receiver before the close (a kill
+            // racing the run loop's own exit): drain it here. Otherwise
+            // the run loop still holds it, finds the address stopped when
+            // it tries to park it, and drains it itself.
+            crate::actor::run::drain(self, rx, reason);
         }
         // Announced once the address shows the new status.
         self.kernel

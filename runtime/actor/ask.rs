@@ -22,12 +22,12 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
-use crate::actor::address::{ActorId, AnyAddress};
+use crate::actor::address::{ActorId, AnyAddress, Incarnation};
 use crate::actor::error::AskError;
 use crate::actor::events::DeadLetterReason;
 use crate::actor::exit::ExitReason;
-use crate::actor::kernel::Kernel;
 use crate::core::reply::{ReplyReceiver, ReplySender};
+use crate::sync::{AtomicBool, Mutex, Ordering};
 use crate::time::Sleep;
 
 /// The way back to an asker: answer it with [`reply`](ReplyTo::reply).
@@ -208,44 +208,125 @@ impl<T> fmt::Debug for AskFuture<T> {
 
 // ---- the reply scope ----
 
+/// A request dropped unanswered: called with the reason to fail it with, or
+/// `None` for `NoReply`.
 pub(crate) type Unanswered = Box<dyn FnOnce(Option<ExitReason>) + Send>;
 
-/// What the thread's run loop does with an unanswered `ReplyTo`.
-pub(crate) enum Scope {
-    /// Collect them; the hook's outcome settles them.
-    Defer(Vec<Unanswered>),
-    /// Fail them with this reason now, counting them.
-    Fail { reason: ExitReason, failed: usize },
+/// The unanswered requests one hook dropped, kept by its incarnation until
+/// the hook ends (it may move between threads while suspended).
+#[derive(Default)]
+pub(crate) struct Deferred {
+    any: AtomicBool,
+    list: Mutex<Vec<Unanswered>>,
+}
+
+impl Deferred {
+    fn push(&self, f: Unanswered) {
+        self.list.lock().push(f);
+        self.any.store(true, Ordering::Relaxed);
+    }
+
+    /// Settles them: `None` → `NoReply`, `Some(reason)` → `Exited(reason)`.
+    /// One relaxed load when there are none (only the run loop's thread of
+    /// the moment touches the flag).
+    #[inline]
+    pub(crate) fn settle(&self, reason: Option<&ExitReason>) {
+        if !self.any.load(Ordering::Relaxed) {
+            return;
+        }
+        self.any.store(false, Ordering::Relaxed);
+        let list = std::mem::take(&mut *self.list.lock());
+        for f in list {
+            f(reason.cloned());
+        }
+    }
 }
 
 thread_local! {
-    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
-    /// The actor whose turn this thread runs (for `WouldDeadlock`).
-    static TURN: Cell<Option<ActorId>> = const { Cell::new(None) };
-    /// The kernel of the last actor this thread ran (for late replies); set
-    /// only when it changes, so a turn costs no reference count.
-    static THREAD_KERNEL: RefCell<std::sync::Weak<Kernel>> = const { RefCell::new(std::sync::Weak::new()) };
+    /// The incarnation whose turn this thread runs; null outside turns.
+    static CURRENT: Cell<*const Incarnation> = const { Cell::new(std::ptr::null()) };
+    /// Set while an ended incarnation's leftovers are dropped: fail every
+    /// unanswered request with this reason (and count them).
+    static FAIL: RefCell<Option<(ExitReason, usize)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` as a turn of `inc` (for deferred replies, `WouldDeadlock` and
+/// late replies).
+#[inline]
+pub(crate) fn in_turn<R>(inc: &Incarnation, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const Incarnation);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(inc)));
+    f()
+}
+
+fn with_current<R>(f: impl FnOnce(Option<&Incarnation>) -> R) -> R {
+    let ptr = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` is non-null only inside `in_turn`, which borrows the
+    // incarnation for the whole call and restores the previous pointer when
+    // it returns or unwinds; so a non-null pointer read on this thread
+    // points at an incarnation that is alive for at least as long as this
+    // function runs (it runs inside that call).
+    let inc = unsafe { ptr.as_ref() };
+    f(inc)
+}
+
+/// Runs `f` failing every request dropped unanswered in it with `reason`;
+/// also returns how many it failed.
+pub(crate) fn failing<R>(reason: &ExitReason, f: impl FnOnce() -> R) -> (R, usize) {
+    struct Restore(Option<Option<(ExitReason, usize)>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(prev) = self.0.take() {
+                FAIL.with(|s| *s.borrow_mut() = prev);
+            }
+        }
+    }
+    let prev = FAIL.with(|s| s.borrow_mut().replace((reason.clone(), 0)));
+    let mut restore = Restore(Some(prev));
+    let r = f();
+    let prev = restore.0.take().unwrap_or_default();
+    let failed = FAIL.with(|s| std::mem::replace(&mut *s.borrow_mut(), prev));
+    (r, failed.map_or(0, |(_, n)| n))
+}
+
+/// How many requests the current `failing` scope has failed so far.
+pub(crate) fn failed_so_far() -> usize {
+    FAIL.with(|s| s.borrow().as_ref().map_or(0, |(_, n)| *n))
 }
 
 fn unanswered(f: Unanswered) {
-    let f = SCOPE.with(|s| match &mut *s.borrow_mut() {
-        Some(Scope::Defer(list)) => {
-            list.push(f);
+    let fail = FAIL.with(|s| {
+        s.borrow_mut().as_mut().map(|(reason, n)| {
+            *n += 1;
+            reason.clone()
+        })
+    });
+    if let Some(reason) = fail {
+        return f(Some(reason));
+    }
+    let f = with_current(|inc| match inc {
+        Some(inc) => {
+            inc.deferred.push(f);
             None
         }
-        Some(Scope::Fail { reason, failed }) => {
-            *failed += 1;
-            Some((f, Some(reason.clone())))
-        }
-        None => Some((f, None)),
+        None => Some(f),
     });
-    if let Some((f, reason)) = f {
-        f(reason);
+    if let Some(f) = f {
+        f(None);
     }
 }
 
 fn late_reply(to: ActorId, type_name: &'static str) {
-    match THREAD_KERNEL.with(|k| k.borrow().upgrade()) {
+    let kernel = with_current(|inc| {
+        inc.and_then(|i| i.address.upgrade())
+            .map(|a| a.kernel().clone())
+    });
+    match kernel {
         Some(k) => k.dead_letter(to, type_name, DeadLetterReason::LateReply),
         None => tracing::debug!(
             target: "keel::dead_letters",
@@ -257,69 +338,7 @@ fn late_reply(to: ActorId, type_name: &'static str) {
     }
 }
 
-/// Installs `scope` for the duration of `f`, returning what `f` returned
-/// and the scope as `f` left it.
-pub(crate) fn with_scope<R>(scope: Scope, f: impl FnOnce() -> R) -> (R, Scope) {
-    struct Restore(Option<Option<Scope>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if let Some(prev) = self.0.take() {
-                SCOPE.with(|s| *s.borrow_mut() = prev);
-            }
-        }
-    }
-    let prev = SCOPE.with(|s| s.borrow_mut().replace(scope));
-    let mut restore = Restore(Some(prev));
-    let r = f();
-    let prev = restore.0.take().unwrap_or_default();
-    let scope = SCOPE.with(|s| std::mem::replace(&mut *s.borrow_mut(), prev));
-    (r, scope.unwrap_or(Scope::Defer(Vec::new())))
-}
-
-/// Takes the unanswered requests deferred so far in this turn.
-pub(crate) fn take_deferred() -> Vec<Unanswered> {
-    SCOPE.with(|s| match &mut *s.borrow_mut() {
-        Some(Scope::Defer(list)) => std::mem::take(list),
-        _ => Vec::new(),
-    })
-}
-
-/// How many unanswered requests the current `Fail` scope has failed.
-pub(crate) fn failed_so_far() -> usize {
-    SCOPE.with(|s| match &*s.borrow() {
-        Some(Scope::Fail { failed, .. }) => *failed,
-        _ => 0,
-    })
-}
-
-/// Settles deferred unanswered requests: `None` → `NoReply`, `Some(reason)`
-/// → `Exited(reason)`.
-pub(crate) fn settle(deferred: &mut Vec<Unanswered>, reason: Option<&ExitReason>) {
-    for f in deferred.drain(..) {
-        f(reason.cloned());
-    }
-}
-
-/// Runs `f` as part of actor `id`'s turn (for `WouldDeadlock` and late
-/// replies).
-pub(crate) fn in_turn<R>(id: ActorId, kernel: &Arc<Kernel>, f: impl FnOnce() -> R) -> R {
-    struct Restore(Option<ActorId>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            TURN.with(|t| t.set(self.0));
-        }
-    }
-    THREAD_KERNEL.with(|k| {
-        let mut k = k.borrow_mut();
-        if !std::ptr::eq(k.as_ptr(), Arc::as_ptr(kernel)) {
-            *k = Arc::downgrade(kernel);
-        }
-    });
-    let _restore = Restore(TURN.with(|t| t.replace(Some(id))));
-    f()
-}
-
 /// The actor whose turn this thread is running, if any.
 pub(crate) fn current_actor() -> Option<ActorId> {
-    TURN.with(Cell::get)
+    with_current(|inc| inc.map(|i| i.id))
 }

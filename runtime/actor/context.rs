@@ -22,9 +22,9 @@ pub struct Context<A: Actor> {
     pub(crate) kernel: Arc<Kernel>,
     pub(crate) stop: Option<ExitReason>,
     pub(crate) continues: VecDeque<A::Msg>,
-    /// Monitors this incarnation holds; a `Down` for one that is not here
-    /// (demonitored) is dropped.
-    pub(crate) monitors: HashSet<u64>,
+    /// Monitors this incarnation removed whose `Down` may still be queued:
+    /// it is dropped (flushed) when it comes.
+    pub(crate) demonitored: HashSet<u64>,
     timers: Vec<TimerKey>,
 }
 
@@ -41,7 +41,7 @@ impl<A: Actor> Context<A> {
             kernel,
             stop: None,
             continues: VecDeque::new(),
-            monitors: HashSet::new(),
+            demonitored: HashSet::new(),
             timers: Vec::new(),
         }
     }
@@ -109,15 +109,18 @@ impl<A: Actor> Context<A> {
     pub fn monitor(&mut self, target: impl Into<AnyRef>) -> MonitorRef {
         let target = target.into();
         let id = self.kernel.next_id();
-        self.monitors.insert(id);
         monitor(&self.inc, &target, id)
     }
 
     /// Removes a monitor; its `Down`, even if already queued, will not be
     /// delivered (OTP's `demonitor(Ref, [flush])`). True if it was active.
     pub fn demonitor(&mut self, monitor: &MonitorRef) -> bool {
-        monitor.remove();
-        self.monitors.remove(&monitor.id())
+        let active = monitor.remove();
+        if !active {
+            // Its Down is queued (or NoProc was): drop it when it comes.
+            self.demonitored.insert(monitor.id());
+        }
+        active
     }
 
     /// Traps exit signals: they arrive as `on_exit` instead of ending the

@@ -23,9 +23,7 @@ use std::task::{Context as TaskContext, Poll};
 use crate::actor::address::{
     ActorId, Address, AnyAddress, Control, Envelope, Incarnation, Pid, Signal,
 };
-use crate::actor::ask::{
-    failed_so_far, in_turn, settle, take_deferred, with_scope, Scope, Unanswered,
-};
+use crate::actor::ask::{failed_so_far, failing, in_turn};
 use crate::actor::context::Context;
 use crate::actor::error::StartError;
 use crate::actor::events::DeadLetterReason;
@@ -118,7 +116,7 @@ fn start_incarnation<A: Actor>(
     let kernel = &addr.kernel;
     let pid = Pid(kernel.next_id());
     let weak: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
-    let inc = Arc::new(Incarnation::new(pid, weak, opts.parent));
+    let inc = Arc::new(Incarnation::new(pid, addr.id, weak, opts.parent));
     addr.set_current(inc.clone());
     kernel.live.insert(&inc);
     if let Some(peer) = &opts.link {
@@ -164,10 +162,9 @@ fn start_incarnation<A: Actor>(
     let name = config.name.as_deref().unwrap_or(addr.type_name);
     let task = ActorTask {
         inner: run_incarnation(guard, actor),
-        id: addr.id,
+        inc,
         kernel: kernel.clone(),
         span: tracing::debug_span!("actor", id = %addr.id, %pid, actor = name),
-        deferred: Vec::new(),
     };
     match scheduler {
         // A refused spawn (shutdown began meanwhile) drops the task: the
@@ -191,11 +188,9 @@ fn start_incarnation<A: Actor>(
 
 struct ActorTask<F> {
     inner: F,
-    id: ActorId,
+    inc: Arc<Incarnation>,
     kernel: Arc<Kernel>,
     span: tracing::Span,
-    /// Unanswered requests dropped in the current hook, kept between turns.
-    deferred: Vec<Unanswered>,
 }
 
 impl<F: Future<Output = ()>> Future for ActorTask<F> {
@@ -211,14 +206,7 @@ impl<F: Future<Output = ()>> Future for ActorTask<F> {
         let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
         let _span = this.span.enter();
         this.kernel.enter_thread();
-        let deferred = std::mem::take(&mut this.deferred);
-        let (poll, scope) = with_scope(Scope::Defer(deferred), || {
-            in_turn(this.id, &this.kernel, || inner.poll(cx))
-        });
-        if let Scope::Defer(list) = scope {
-            this.deferred = list;
-        }
-        poll
+        in_turn(&this.inc, || inner.poll(cx))
     }
 }
 
@@ -241,7 +229,7 @@ impl Step {
     /// The one interpreter of hook outcomes: `Ok` continues, `Err` and a
     /// panic end the actor (running `stopped`), a kill ends it at once.
     /// Settles the requests the hook dropped unanswered.
-    fn after_hook<E>(outcome: Outcome<Result<(), E>>) -> Step
+    fn after_hook<E>(outcome: Outcome<Result<(), E>>, inc: &Incarnation) -> Step
     where
         E: std::error::Error + Send + Sync + 'static,
     {
@@ -260,10 +248,9 @@ impl Step {
                 stopped: false,
             },
         };
-        let mut deferred = take_deferred();
         match &step {
-            Step::Continue => settle(&mut deferred, None),
-            Step::Exit { reason, .. } => settle(&mut deferred, Some(reason)),
+            Step::Continue => inc.deferred.settle(None),
+            Step::Exit { reason, .. } => inc.deferred.settle(Some(reason)),
         }
         step
     }
@@ -337,6 +324,11 @@ fn poll_item<A: Actor>(
             None => {
                 addr.resume_waker.register(cx.waker());
                 rx.register(cx.waker());
+                // A kill (which sets `killed` before it wakes either waker)
+                // or a resume may have come before the registrations.
+                if inc.killed.load(Ordering::Acquire) {
+                    return Poll::Ready(Some(Item::Killed));
+                }
                 if addr.suspended.load(Ordering::Acquire) && !rx.has_control() {
                     return Poll::Pending;
                 }
@@ -421,7 +413,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
             // Answered once the incarnation is gone (`finish`), as OTP's
             // start_link returns after the process exited.
             *start_error = Some(StartError::Ignored);
-            settle(&mut take_deferred(), Some(&ExitReason::Normal));
+            inc.deferred.settle(Some(&ExitReason::Normal));
             return (ExitReason::Normal, false);
         }
         Outcome::Done(Err(reason)) => Some(reason),
@@ -429,10 +421,10 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
         Outcome::Killed => Some(ExitReason::Killed),
     };
     if let Some(reason) = failed {
-        settle(&mut take_deferred(), Some(&reason));
+        inc.deferred.settle(Some(&reason));
         return (reason, false);
     }
-    settle(&mut take_deferred(), None);
+    inc.deferred.settle(None);
     addr.kernel.incarnation_started(id, inc.pid, addr.type_name);
     answer_ready(ready, Ok(()));
 
@@ -456,16 +448,19 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                 };
                 match action {
                     MessageAction::Deliver => {
-                        Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await)
+                        Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await, inc)
                     }
                     MessageAction::Delay(d) => {
                         let sleep = addr.kernel.clock.sleep(d);
                         match hook(sleep, rx, inc, id).await {
                             Outcome::Killed => {
                                 drop(msg);
-                                Step::after_hook::<A::Error>(Outcome::Killed)
+                                Step::after_hook::<A::Error>(Outcome::Killed, inc)
                             }
-                            _ => Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await),
+                            _ => Step::after_hook(
+                                hook(actor.handle(msg, ctx), rx, inc, id).await,
+                                inc,
+                            ),
                         }
                     }
                     MessageAction::Drop => {
@@ -475,11 +470,14 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                             std::any::type_name::<A::Msg>(),
                             DeadLetterReason::Dropped,
                         );
-                        Step::after_hook::<A::Error>(Outcome::Done(Ok(())))
+                        Step::after_hook::<A::Error>(Outcome::Done(Ok(())), inc)
                     }
                     _ => {
                         drop(msg);
-                        Step::after_hook::<A::Error>(Outcome::Panicked(Arc::from("injected panic")))
+                        Step::after_hook::<A::Error>(
+                            Outcome::Panicked(Arc::from("injected panic")),
+                            inc,
+                        )
                     }
                 }
             }
@@ -510,6 +508,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                     } else if let (true, Some(from)) = (trapping, exit.from) {
                         Step::after_hook(
                             hook(actor.on_exit(from, exit.reason, ctx), rx, inc, id).await,
+                            inc,
                         )
                     } else if exit.reason == ExitReason::Normal {
                         Step::Continue
@@ -523,9 +522,10 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                 Signal::Down {
                     monitor, reason, ..
                 } => {
-                    if ctx.monitors.remove(&monitor.id()) {
+                    if !ctx.demonitored.remove(&monitor.id()) {
                         Step::after_hook(
                             hook(actor.on_down(monitor, reason, ctx), rx, inc, id).await,
+                            inc,
                         )
                     } else {
                         // Demonitored: flushed.
@@ -554,10 +554,10 @@ async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopp
             Outcome::Killed => reason = ExitReason::Killed,
             _ => {}
         }
-        settle(&mut take_deferred(), Some(&reason));
+        g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
     } else {
-        settle(&mut take_deferred(), Some(&reason));
+        g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
     }
 }
@@ -576,13 +576,9 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         g.addr.mailbox.close();
     }
     if let Some(actor) = actor {
-        let (dropped, _) = with_scope(
-            Scope::Fail {
-                reason: reason.clone(),
-                failed: 0,
-            },
-            || catch_unwind(AssertUnwindSafe(move || drop(actor))),
-        );
+        let (dropped, _) = failing(&reason, || {
+            catch_unwind(AssertUnwindSafe(move || drop(actor)))
+        });
         if let Err(payload) = dropped {
             let m = panic_message(&*payload);
             tracing::error!(actor = %g.addr.id, "the actor's Drop panicked: {m}");
@@ -611,31 +607,25 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
 /// (`Closed`) and failed asks (`Exited(reason)`).
 pub(crate) fn drain<A: Actor>(addr: &Address<A>, mut rx: Rx<A>, reason: &ExitReason) {
     let kernel = &addr.kernel;
-    let ((), _) = with_scope(
-        Scope::Fail {
-            reason: reason.clone(),
-            failed: 0,
-        },
-        || loop {
-            match rx.try_recv() {
-                Ok(Envelope::Msg(m)) => {
-                    let before = failed_so_far();
-                    drop(m);
-                    // An ask's request fails its asker instead.
-                    if failed_so_far() == before {
-                        kernel.dead_letter(
-                            addr.id,
-                            std::any::type_name::<A::Msg>(),
-                            DeadLetterReason::Closed,
-                        );
-                    }
+    failing(reason, || loop {
+        match rx.try_recv() {
+            Ok(Envelope::Msg(m)) => {
+                let before = failed_so_far();
+                drop(m);
+                // An ask's request fails its asker instead.
+                if failed_so_far() == before {
+                    kernel.dead_letter(
+                        addr.id,
+                        std::any::type_name::<A::Msg>(),
+                        DeadLetterReason::Closed,
+                    );
                 }
-                Ok(_) => {}
-                Err(TryRecvError::Empty) if !rx.is_empty() => std::hint::spin_loop(),
-                Err(_) => break,
             }
-        },
-    );
+            Ok(_) => {}
+            Err(TryRecvError::Empty) if !rx.is_empty() => std::hint::spin_loop(),
+            Err(_) => break,
+        }
+    });
     while rx.try_recv_control().is_some() {}
 }
 
