@@ -38,9 +38,10 @@
 //!   wake the sleeps and run the actions in deadline order, retake the lock to
 //!   re-arm the intervals; then wait on a condition variable until the earliest
 //!   deadline (or indefinitely when there is none). A registration notifies the
-//!   condition variable only when its deadline became the earliest, so the ask
-//!   path does not wake the thread for a timeout that is later than one already
-//!   armed. The thread holds the core, not a handle: when the last `Clock`
+//!   condition variable only when its deadline comes before the one the thread
+//!   sleeps until (the thread records it), so the ask path does not wake the
+//!   thread for a timeout later than one it already waits for, even if that
+//!   earlier entry was removed since (sequential asks remove their timeouts). The thread holds the core, not a handle: when the last `Clock`
 //!   and the last `Sleep` are gone, a guard they share tells it to exit once no
 //!   timer is left (a pending one-shot timer still fires first; an interval
 //!   keeps it alive until its action returns `None`).
@@ -212,6 +213,7 @@ impl Clock {
                 next_id: 0,
                 manual_now: now,
                 thread: ThreadState::NotStarted,
+                thread_waits: ThreadWait::Busy,
                 handles_gone: false,
             }),
             wake_thread: Condvar::new(),
@@ -463,8 +465,23 @@ struct Timers {
     /// A manual clock's time (unused by the system clock).
     manual_now: Instant,
     thread: ThreadState,
+    /// What the timer thread is waiting for, so that a new entry wakes it
+    /// only if it is due before that (an ask's timeout removed before it
+    /// fired would otherwise wake the thread on every new ask).
+    thread_waits: ThreadWait,
     /// The last handle is gone: the timer thread exits once no entry is left.
     handles_gone: bool,
+}
+
+/// What the system clock's timer thread waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ThreadWait {
+    /// It is not waiting (firing, or about to look at the entries again).
+    Busy,
+    /// It sleeps until this deadline (or a notification).
+    Until(Instant),
+    /// It sleeps until notified.
+    Forever,
 }
 
 struct Entry {
@@ -512,7 +529,8 @@ impl Timers {
         id
     }
 
-    /// Adds an armed entry; its key, and whether it is now the earliest.
+    /// Adds an armed entry; its key, and whether the timer thread must be
+    /// woken for it.
     fn insert(&mut self, deadline: Instant, what: What) -> (u64, bool) {
         let key = self.take_id();
         let seq = key;
@@ -525,12 +543,12 @@ impl Timers {
                 what,
             },
         );
-        (key, self.is_first(deadline, seq))
+        (key, self.needs_wake(deadline))
     }
 
     /// Moves an armed entry to `deadline`, as a new registration (ties after
     /// the entries already there). `None` if there is no such entry; else
-    /// whether it is now the earliest.
+    /// whether the timer thread must be woken for it.
     fn rearm(&mut self, key: u64, deadline: Instant) -> Option<bool> {
         let seq = self.take_id();
         let entry = self.entries.get_mut(&key)?;
@@ -538,13 +556,21 @@ impl Timers {
         entry.deadline = deadline;
         entry.seq = seq;
         self.order.insert((deadline, seq), key);
-        Some(self.is_first(deadline, seq))
+        Some(self.needs_wake(deadline))
     }
 
-    fn is_first(&self, deadline: Instant, seq: u64) -> bool {
-        self.order
-            .first_key_value()
-            .is_some_and(|(&first, _)| first == (deadline, seq))
+    /// Whether an entry just armed at `deadline` must wake the timer thread:
+    /// only if the thread sleeps past it. Records that it will be woken.
+    fn needs_wake(&mut self, deadline: Instant) -> bool {
+        let wake = match self.thread_waits {
+            ThreadWait::Busy => false,
+            ThreadWait::Until(at) => deadline < at,
+            ThreadWait::Forever => true,
+        };
+        if wake {
+            self.thread_waits = ThreadWait::Busy;
+        }
+        wake
     }
 
     /// Removes an entry, armed or running; what it held, for the caller to
@@ -728,10 +754,15 @@ fn timer_thread(core: Arc<TimerCore>) {
             let earliest = timers.order.first_key_value().map(|(&(at, _), _)| at);
             match earliest {
                 Some(at) => {
+                    timers.thread_waits = ThreadWait::Until(at);
                     core.wake_thread.wait_until(&mut timers, at);
                 }
-                None => timers = core.wake_thread.wait(timers),
+                None => {
+                    timers.thread_waits = ThreadWait::Forever;
+                    timers = core.wake_thread.wait(timers);
+                }
             }
+            timers.thread_waits = ThreadWait::Busy;
             continue;
         }
         drop(timers);
