@@ -366,14 +366,16 @@ impl<A: Actor> Address<A> {
     }
 
     /// The run loop is done with the receiver: parked for the next
-    /// incarnation if one may follow, else handed back to be drained.
+    /// incarnation if one may follow, else handed back to be drained, with
+    /// the reason the address closed with.
     pub(crate) fn park_receiver(
         &self,
         rx: Receiver<Envelope<A>, Control>,
-    ) -> Option<Receiver<Envelope<A>, Control>> {
+    ) -> Option<(Receiver<Envelope<A>, Control>, ExitReason)> {
         let mut inner = self.inner.lock();
         if self.status.load(Ordering::Acquire) == STOPPED {
-            return Some(rx);
+            let reason = inner.last_reason.clone().unwrap_or(ExitReason::Normal);
+            return Some((rx, reason));
         }
         inner.parked = Some(rx);
         if let Some(w) = inner.parked_waiter.take() {

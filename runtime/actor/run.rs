@@ -596,8 +596,8 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
     // The context holds a ref to the address: drop it before parking.
     g.ctx = None;
     if let Some(rx) = g.rx.take() {
-        if let Some(rx) = g.addr.park_receiver(rx) {
-            drain(&g.addr, rx, &reason);
+        if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
+            drain(&g.addr, rx, &closed_with);
         }
     }
     g.addr.kernel.run_loop_done(g.inc.pid);
