@@ -2,6 +2,7 @@
 //! hidden run-loop interceptor that fault injection builds on.
 // The clippy.toml ban on std's sync types keeps keel's own code loom-swappable;
 // a test program is not part of that build.
+#![cfg(not(keel_loom))] // the loom build compiles only sync + core
 #![allow(clippy::disallowed_types)]
 
 use std::convert::Infallible;
