@@ -936,19 +936,30 @@ async fn shutdown_while_busy() {
             b.tell(CounterMsg::Add(n)).ok().unwrap();
         }
     }
+    let trap_log = Arc::new(std::sync::Mutex::new(Vec::new()));
     let trapping = system.spawn(Hooks {
         panic_in: "",
-        log: Arc::new(std::sync::Mutex::new(Vec::new())),
+        log: trap_log.clone(),
     });
     trapping.tell(HookMsg::Trap).ok().unwrap();
     trapping.ask(HookMsg::Ping).await.unwrap();
+    let plain_log = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let plain = system.spawn(Recorder::with_log(&plain_log));
     let terminated = system.terminated();
     system.shutdown().await;
     assert_eq!(terminated.await, ExitReason::Shutdown);
     assert_eq!(system.live_actors(), 0);
     assert_eq!(stuck.wait_exit().await, ExitReason::Killed);
     assert_eq!(busy[0].status(), Status::Stopped);
+    // The System's shutdown request is a parent's exit signal: a trapping
+    // actor runs `stopped`, one that does not trap ends without it (OTP).
     assert_eq!(trapping.wait_exit().await, ExitReason::Shutdown);
+    assert_eq!(
+        *trap_log.lock().unwrap(),
+        ["started", "handle", "stopped", "drop"]
+    );
+    assert_eq!(plain.wait_exit().await, ExitReason::Shutdown);
+    assert_eq!(*plain_log.lock().unwrap(), ["dropped"]);
     // New actors are refused.
     let late = system.spawn(Counter(0));
     assert_eq!(late.status(), Status::Stopped);
