@@ -855,6 +855,27 @@ async fn a_handler_awaits_a_tokio_timer() {
     system.shutdown().await;
 }
 
+/// The tokio rule of DESIGN.md §2: a current-thread handle is refused (its
+/// timers and sockets are driven only while its own thread runs it, so
+/// handlers on keel's workers could wait forever); bad settings are typed
+/// errors.
+#[tokio::test]
+async fn builder_rejects_what_cannot_work() {
+    let current = tokio::runtime::Handle::current();
+    assert!(matches!(
+        System::builder().tokio_handle(current).build(),
+        Err(keel::BuildError::NotMultiThread)
+    ));
+    assert!(matches!(
+        System::builder().workers(0).build(),
+        Err(keel::BuildError::Invalid(_))
+    ));
+    assert!(matches!(
+        System::builder().throughput(0).build(),
+        Err(keel::BuildError::Invalid(_))
+    ));
+}
+
 /// A TCP echo over loopback: one actor per connection, its handler doing
 /// tokio I/O.
 #[tokio::test]
