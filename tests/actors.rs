@@ -48,6 +48,17 @@ async fn exit_of(events: &mut keel::EventStream, id: keel::ActorId) -> ExitReaso
     }
 }
 
+/// The next dead letter's address and reason.
+async fn next_dead_letter(events: &mut keel::EventStream) -> (keel::ActorId, DeadLetterReason) {
+    match events
+        .next_matching(|e| matches!(e, SystemEvent::DeadLetter { .. }))
+        .await
+    {
+        Some(SystemEvent::DeadLetter { to, reason, .. }) => (to, reason),
+        other => panic!("no dead letter: {other:?}"),
+    }
+}
+
 // ---- a recorder: keeps what it is told, answers asks, fails on command ----
 
 #[derive(Default)]
@@ -203,16 +214,10 @@ async fn stop_is_queued_behind_earlier_messages() {
     assert_eq!(exit_of(&mut events, rec.id()).await, ExitReason::Shutdown);
     assert_eq!(*log.lock().unwrap(), ["stopped", "dropped"]);
     assert_eq!(rec.status(), Status::Stopped);
-    let letter = events
-        .next_matching(|e| matches!(e, SystemEvent::DeadLetter { .. }))
-        .await;
-    assert!(matches!(
-        letter,
-        Some(SystemEvent::DeadLetter {
-            reason: DeadLetterReason::Closed,
-            ..
-        })
-    ));
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (rec.id(), DeadLetterReason::Closed)
+    );
     assert_eq!(system.dead_letters(), 1);
     system.shutdown().await;
 }
@@ -235,13 +240,10 @@ async fn ask_timeout_then_late_reply_is_a_dead_letter() {
     clock.advance(Duration::from_millis(1));
     assert_eq!(ask.await, Err(AskError::Timeout));
     rec.tell(Rec::AnswerStored(5)).ok().unwrap();
-    let letter = events
-        .next_matching(|e| matches!(e, SystemEvent::DeadLetter { .. }))
-        .await;
-    assert!(matches!(
-        letter,
-        Some(SystemEvent::DeadLetter { reason: DeadLetterReason::LateReply, to, .. }) if to == rec.id()
-    ));
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (rec.id(), DeadLetterReason::LateReply)
+    );
     assert_eq!(system.dead_letters(), 1);
     system.shutdown().await;
 }
@@ -784,16 +786,10 @@ async fn bounded_backpressure() {
     suspend(&d);
     d.tell(1).unwrap();
     assert_eq!(d.tell(2), Ok(()), "dropped, not refused");
-    let letter = events
-        .next_matching(|e| matches!(e, SystemEvent::DeadLetter { .. }))
-        .await;
-    assert!(matches!(
-        letter,
-        Some(SystemEvent::DeadLetter {
-            reason: DeadLetterReason::Overflow,
-            ..
-        })
-    ));
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (d.id(), DeadLetterReason::Overflow)
+    );
     assert_eq!(system.dead_letters(), 1);
     system.shutdown().await;
 }

@@ -1,11 +1,10 @@
 //! Unit tests of what only a supervisor reaches: attaching a new
 //! incarnation to an address, and closing an address for good.
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use crate::actor::run::{close_address, respawn, spawn, SpawnOptions};
 use crate::actor::{
-    Actor, AskError, Context, DeadLetterReason, ExitReason, ReplyTo, Status, SystemEvent,
+    Actor, ActorRef, AskError, Context, DeadLetterReason, ExitReason, ReplyTo, Status, SystemEvent,
 };
 use crate::core::blocking::block_on;
 use crate::System;
@@ -34,6 +33,15 @@ impl Actor for Probe {
     }
 }
 
+/// A probe on an address that a supervisor would restart.
+fn supervised_probe(system: &System) -> ActorRef<Probe> {
+    let options = SpawnOptions {
+        supervised: true,
+        ..SpawnOptions::default()
+    };
+    spawn(system.kernel(), Probe { seen: 0 }, options)
+}
+
 fn system() -> System {
     crate::testing::quiet_panics();
     System::builder().workers(2).build().unwrap()
@@ -43,15 +51,7 @@ fn system() -> System {
 fn queued_messages_reach_the_next_incarnation() {
     let system = system();
     let mut events = system.events();
-    let kernel = system.kernel().clone();
-    let r = spawn(
-        &kernel,
-        Probe { seen: 0 },
-        SpawnOptions {
-            supervised: true,
-            ..SpawnOptions::default()
-        },
-    );
+    let r = supervised_probe(&system);
     // Everything below is queued behind the crash, in this order.
     r.tell(ProbeMsg::Crash).ok().unwrap();
     for _ in 0..3 {
@@ -83,15 +83,7 @@ fn queued_messages_reach_the_next_incarnation() {
 fn closing_an_address_dead_letters_tells_and_fails_asks() {
     let system = system();
     let mut events = system.events();
-    let kernel = system.kernel().clone();
-    let r = spawn(
-        &kernel,
-        Probe { seen: 0 },
-        SpawnOptions {
-            supervised: true,
-            ..SpawnOptions::default()
-        },
-    );
+    let r = supervised_probe(&system);
     r.tell(ProbeMsg::Crash).ok().unwrap();
     block_on(events.next_matching(|e| matches!(e, SystemEvent::ActorExited { .. })));
     r.tell(ProbeMsg::Work).ok().unwrap();
@@ -115,6 +107,5 @@ fn closing_an_address_dead_letters_tells_and_fails_asks() {
     assert!(r.tell(ProbeMsg::Work).unwrap_err().is_closed());
     assert_eq!(block_on(r.ask(ProbeMsg::Seen)), Err(AskError::NotRunning));
     assert_eq!(block_on(r.wait_exit()), reason);
-    let _ = Arc::clone(&kernel);
     system.shutdown_blocking().unwrap();
 }
