@@ -26,7 +26,7 @@ use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::ptr::NonNull;
+use std::ptr::{self, NonNull};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::core::scheduler::Shared;
@@ -299,10 +299,21 @@ unsafe fn poll_future<F: Future<Output = ()>>(
 
 unsafe fn drop_future<F>(ptr: NonNull<Header>) {
     let cell = ptr.cast::<Cell<F>>();
-    // SAFETY: the caller holds RUNNING; taking the future out drops it here.
-    let fut = unsafe { cell.as_ref().future.with_mut(|fut| (*fut).take()) };
-    // A panicking destructor must not take the worker down.
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(fut)));
+    // SAFETY: the caller holds RUNNING, so we have exclusive access to the
+    // future. It was pinned where it lies, so it is dropped *in place* (a
+    // future may have lent its address out, e.g. to an intrusive waiter
+    // list, until its destructor runs), then the slot is overwritten with
+    // `None` without dropping it again.
+    unsafe {
+        cell.as_ref().future.with_mut(|slot| {
+            if (*slot).is_some() {
+                // A panicking destructor must not take the worker down; its
+                // fields are dropped by the unwinding all the same.
+                let _ = catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(slot)));
+                ptr::write(slot, None);
+            }
+        });
+    }
 }
 
 unsafe fn dealloc<F>(ptr: NonNull<Header>) {

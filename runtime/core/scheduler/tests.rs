@@ -398,3 +398,44 @@ fn concurrent_shutdowns_both_wait_for_the_clean_up() {
         assert_eq!(c.join().unwrap(), 200);
     }
 }
+
+/// A pinned future is dropped where it was polled: it may have lent its
+/// address out (an intrusive waiter list) until its destructor runs.
+#[test]
+fn a_pinned_future_is_dropped_in_place() {
+    use std::marker::PhantomPinned;
+    use std::pin::Pin;
+
+    /// Records its address when first polled and when dropped.
+    struct Pinned {
+        polled_at: mpsc::Sender<usize>,
+        dropped_at: mpsc::Sender<usize>,
+        _pin: PhantomPinned,
+    }
+    impl Future for Pinned {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> Poll<()> {
+            let _ = self.polled_at.send(&*self as *const Pinned as usize);
+            Poll::Pending
+        }
+    }
+    impl Drop for Pinned {
+        fn drop(&mut self) {
+            let _ = self.dropped_at.send(self as *const Pinned as usize);
+        }
+    }
+
+    let s = scheduler(1);
+    let (polled_at, polled) = mpsc::channel();
+    let (dropped_at, dropped) = mpsc::channel();
+    let handle = s
+        .spawn(Pinned {
+            polled_at,
+            dropped_at,
+            _pin: PhantomPinned,
+        })
+        .unwrap();
+    let at = polled.recv_timeout(PATIENCE).unwrap();
+    handle.cancel();
+    assert_eq!(dropped.recv_timeout(PATIENCE).unwrap(), at);
+}
