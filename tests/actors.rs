@@ -613,6 +613,7 @@ impl Actor for Counter {
 
 impl From<u64> for CounterMsg {
     fn from(n: u64) -> CounterMsg {
+        assert!(n != 13, "unlucky");
         CounterMsg::Add(n)
     }
 }
@@ -812,6 +813,12 @@ async fn handles() {
     let add: keel::Recipient<u64> = c.recipient();
     add.tell(5).unwrap();
     assert_eq!(c.ask(CounterMsg::Get).await, Ok(5));
+    // A conversion that panics reaches the caller; the mailbox carries on.
+    quiet_panics();
+    let unlucky = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| add.tell(13)));
+    assert!(unlucky.is_err());
+    add.tell(1).unwrap();
+    assert_eq!(c.ask(CounterMsg::Get).await, Ok(6));
     c.kill();
     assert_eq!(
         add.tell(6).unwrap_err().into_inner(),

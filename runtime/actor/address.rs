@@ -91,6 +91,9 @@ pub(crate) enum Envelope<A: Actor> {
     /// `ActorRef::stop()`: exit `Shutdown` behind the queued messages.
     Stop,
     Signal(Box<Signal>),
+    /// Written in place of a message whose conversion panicked after its
+    /// slot was claimed (a `Recipient`'s `From`): skipped.
+    Void,
 }
 
 /// A control-lane item.

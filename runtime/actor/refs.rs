@@ -7,6 +7,7 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::hash::{Hash, Hasher};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ impl<A: Actor> ActorRef<A> {
     /// → `Err(Closed(msg))`.
     #[inline]
     pub fn tell(&self, msg: A::Msg) -> Result<(), TellError<A::Msg>> {
-        self.addr.tell_with(msg, |m| m)
+        self.addr.tell_with(msg, Some)
     }
 
     /// Sends, waiting for room in a full bounded mailbox; `Err(Closed(msg))`
@@ -216,16 +217,17 @@ impl<A: Actor> ActorRef<A> {
 
 impl<A: Actor> Address<A> {
     /// `tell` for a value that `wrap` turns into a message once a slot is
-    /// claimed (so a failure hands the value back).
+    /// claimed (so a failure hands the value back); `wrap` returning `None`
+    /// leaves a placeholder in the slot.
     #[inline]
     pub(crate) fn tell_with<V>(
         &self,
         value: V,
-        wrap: impl FnOnce(V) -> A::Msg,
+        wrap: impl FnOnce(V) -> Option<A::Msg>,
     ) -> Result<(), TellError<V>> {
         match self
             .mailbox
-            .try_send_with(value, |v| Envelope::Msg(wrap(v)))
+            .try_send_with(value, |v| wrap(v).map_or(Envelope::Void, Envelope::Msg))
         {
             Ok(()) => Ok(()),
             Err(SendError::Closed(v)) => Err(TellError::Closed(v)),
@@ -391,7 +393,23 @@ where
     A::Msg: From<M>,
 {
     fn tell(&self, msg: M) -> Result<(), TellError<M>> {
-        self.tell_with(msg, A::Msg::from)
+        // The user's `From` runs after the slot is claimed: if it panics, a
+        // placeholder fills the slot (an empty claimed slot would stall the
+        // mailbox), and the panic goes on to the caller.
+        let mut panicked = None;
+        let sent = self.tell_with(msg, |m| {
+            match catch_unwind(AssertUnwindSafe(|| A::Msg::from(m))) {
+                Ok(converted) => Some(converted),
+                Err(payload) => {
+                    panicked = Some(payload);
+                    None
+                }
+            }
+        });
+        if let Some(payload) = panicked {
+            resume_unwind(payload);
+        }
+        sent
     }
 
     fn any(&self) -> AnyRef {

@@ -349,6 +349,7 @@ fn poll_item<A: Actor>(
         Next::Control(Control::Stop) | Next::User(Envelope::Stop) => Item::Stop,
         Next::Control(Control::Signal(s)) | Next::User(Envelope::Signal(s)) => Item::Signal(s),
         Next::User(Envelope::Msg(m)) => Item::Msg(m),
+        Next::User(Envelope::Void) => return Poll::Ready(None),
     }))
 }
 

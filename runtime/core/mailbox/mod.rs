@@ -193,6 +193,10 @@ impl<U, C> Mailbox<U, C> {
     /// Like [`try_send`](Self::try_send), but stores `wrap(value)`: `wrap`
     /// runs only once a slot is claimed, so `Full` and `Closed` hand back
     /// the unwrapped `value` (an envelope costs nothing on failure).
+    ///
+    /// `wrap` must not panic: the claimed slot would stay empty and the
+    /// receiver would wait on it for ever. A caller running code it does
+    /// not control catches the panic and writes a placeholder.
     pub fn try_send_with<V>(
         &self,
         value: V,
