@@ -557,6 +557,36 @@ async fn spawn_ready_reports_the_start() {
     system.shutdown().await;
 }
 
+/// Loops through `continue_with` for ever.
+struct Looper;
+
+impl Actor for Looper {
+    type Msg = ();
+    type Error = Infallible;
+
+    async fn handle(&mut self, _msg: (), ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        ctx.continue_with(());
+        Ok(())
+    }
+}
+
+/// A `continue_with` loop still yields its worker after `throughput`
+/// messages and still sees exit signals on the control lane.
+#[tokio::test]
+async fn a_continue_loop_yields_and_can_be_ended() {
+    let system = System::builder().workers(1).build().unwrap();
+    let looper = system.spawn(Looper);
+    looper.tell(()).unwrap();
+    let other = system.spawn(Counter(0));
+    other.tell(CounterMsg::Add(2)).ok().unwrap();
+    assert_eq!(other.ask(CounterMsg::Get).await, Ok(2), "the one worker is shared");
+    let peer = system.spawn(Recorder::default());
+    looper.link_with(&peer).unwrap();
+    peer.tell(Rec::Fail).ok().unwrap();
+    assert!(matches!(looper.wait_exit().await, ExitReason::Error(_)));
+    system.shutdown().await;
+}
+
 // ---- kill ----
 
 /// `kill` drops a suspended handler at its next poll: `stopped` does not

@@ -14,6 +14,7 @@
 //! `throughput` messages) it enters the actor's tracing span, marks the
 //! thread as running this actor (for `WouldDeadlock` and late replies) and
 //! installs the actor's reply scope (see `ask`).
+use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -33,6 +34,7 @@ use crate::actor::refs::{link, ActorRef};
 use crate::actor::{Actor, ActorConfig, Start};
 use crate::core::mailbox::{Mailbox, Next, Receiver, TryRecvError};
 use crate::core::reply::{reply_slot, ReplySender};
+use crate::core::task::coop;
 use crate::sync::Ordering;
 
 type Rx<A> = Receiver<Envelope<A>, Control>;
@@ -308,14 +310,29 @@ enum Item<A: Actor> {
     Closed,
 }
 
+/// The next item: the control lane first, then `continue_with` messages
+/// (each spending a unit of the turn's budget, like a mailbox message), then
+/// the user lane. `Ready(None)`: nothing to handle, look again.
 fn poll_item<A: Actor>(
     cx: &mut TaskContext<'_>,
     rx: &mut Rx<A>,
     addr: &Address<A>,
     inc: &Incarnation,
+    continues: &mut VecDeque<A::Msg>,
 ) -> Poll<Option<Item<A>>> {
     if inc.killed.load(Ordering::Acquire) {
         return Poll::Ready(Some(Item::Killed));
+    }
+    if !continues.is_empty() {
+        if let Some(c) = rx.try_recv_control() {
+            return Poll::Ready(item_of(Next::Control(c), inc));
+        }
+        if !coop::has_budget() {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        coop::consume();
+        return Poll::Ready(continues.pop_front().map(Item::Msg));
     }
     let next = if addr.suspended.load(Ordering::Acquire) {
         // Suspended (testing): the control lane only.
@@ -342,15 +359,20 @@ fn poll_item<A: Actor>(
             Poll::Ready(Ok(next)) => next,
         }
     };
-    Poll::Ready(Some(match next {
+    Poll::Ready(item_of(next, inc))
+}
+
+/// What a mailbox item asks of the run loop (`None`: nothing).
+fn item_of<A: Actor>(next: Next<Envelope<A>, Control>, inc: &Incarnation) -> Option<Item<A>> {
+    Some(match next {
         Next::Control(Control::Kill(pid)) if pid == inc.pid => Item::Killed,
         // A kill for an earlier incarnation: nothing to do.
-        Next::Control(Control::Kill(_)) => return Poll::Ready(None),
+        Next::Control(Control::Kill(_)) => return None,
         Next::Control(Control::Stop) | Next::User(Envelope::Stop) => Item::Stop,
         Next::Control(Control::Signal(s)) | Next::User(Envelope::Signal(s)) => Item::Signal(s),
         Next::User(Envelope::Msg(m)) => Item::Msg(m),
-        Next::User(Envelope::Void) => return Poll::Ready(None),
-    }))
+        Next::User(Envelope::Void) => return None,
+    })
 }
 
 /// Ends the start handshake.
@@ -434,12 +456,9 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
         if let Some(reason) = ctx.stop.take() {
             return (reason, true);
         }
-        let item = match ctx.continues.pop_front() {
-            Some(m) => Item::Msg(m),
-            None => match poll_fn(|cx| poll_item(cx, rx, addr, inc)).await {
-                Some(item) => item,
-                None => continue,
-            },
+        let continues = &mut ctx.continues;
+        let Some(item) = poll_fn(|cx| poll_item(cx, rx, addr, inc, continues)).await else {
+            continue;
         };
         let step = match item {
             Item::Msg(msg) => {
