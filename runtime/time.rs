@@ -177,7 +177,6 @@ impl Clock {
     /// An `at` already passed fires as soon as the timer thread gets to it, or
     /// at the manual clock's next `advance`/`set` (`advance(Duration::ZERO)`
     /// is enough).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn schedule(&self, at: Instant, action: TimerAction) -> TimerKey {
         self.core().register(at, What::Action(Some(action)))
     }
@@ -186,7 +185,6 @@ impl Clock {
     /// it was armed (removed before its next run); `false` if it already fired
     /// for good, was cancelled, or is running right now (that run finishes,
     /// and is not re-armed).
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn cancel(&self, key: TimerKey) -> bool {
         let core = self.core();
         let mut timers = core.timers.lock();
@@ -194,6 +192,16 @@ impl Clock {
         drop(timers);
         // Dropped here, outside the lock: its captures may take it.
         matches!(removed, Some(What::Action(Some(_)) | What::Wake(_)))
+    }
+
+    /// Whether the timer `key` is still registered (armed or running).
+    pub(crate) fn is_registered(&self, key: TimerKey) -> bool {
+        self.core().timers.lock().entries.contains_key(&key.0)
+    }
+
+    /// `now() + d`, saturating far in the future instead of overflowing.
+    pub(crate) fn after(&self, d: Duration) -> Instant {
+        saturating_add(self.now(), d)
     }
 
     /// How many timers are armed plus how many sleeps are registered (a timer

@@ -579,7 +579,11 @@ async fn a_continue_loop_yields_and_can_be_ended() {
     looper.tell(()).unwrap();
     let other = system.spawn(Counter(0));
     other.tell(CounterMsg::Add(2)).ok().unwrap();
-    assert_eq!(other.ask(CounterMsg::Get).await, Ok(2), "the one worker is shared");
+    assert_eq!(
+        other.ask(CounterMsg::Get).await,
+        Ok(2),
+        "the one worker is shared"
+    );
     let peer = system.spawn(Recorder::default());
     looper.link_with(&peer).unwrap();
     peer.tell(Rec::Fail).ok().unwrap();

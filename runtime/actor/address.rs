@@ -23,6 +23,7 @@
 //! `Restarting` if a supervisor will attach a new incarnation), and tells
 //! every link and monitor; later calls do nothing.
 use std::any::Any;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -161,6 +162,9 @@ pub(crate) struct Incarnation {
     /// The parent's pid (a supervisor's), whose exit signals end this one
     /// even when it traps exits.
     pub(crate) parent: Option<Pid>,
+    /// The monitors this incarnation holds on others: removed from their
+    /// targets when it ends (OTP drops a dead process's monitors).
+    pub(crate) watching: Mutex<HashMap<u64, Weak<Incarnation>>>,
 }
 
 impl Incarnation {
@@ -180,6 +184,7 @@ impl Incarnation {
             killed: AtomicBool::new(false),
             reason: Mutex::new(None),
             parent,
+            watching: Mutex::new(HashMap::new()),
         }
     }
 
@@ -205,6 +210,12 @@ impl Incarnation {
             *slot = Some(reason.clone());
         }
         let watchers = self.cell.begin_exit().unwrap_or_default();
+        let watching = std::mem::take(&mut *self.watching.lock());
+        for (id, target) in watching {
+            if let Some(target) = target.upgrade() {
+                target.cell.remove(id);
+            }
+        }
         let address = self.address.upgrade();
         if let Some(address) = &address {
             address.incarnation_ended(self, &reason);

@@ -26,7 +26,12 @@ pub struct Context<A: Actor> {
     /// it is dropped (flushed) when it comes.
     pub(crate) demonitored: HashSet<u64>,
     timers: Vec<TimerKey>,
+    /// `timers.len()` at which it is next pruned.
+    prune_at: usize,
 }
+
+/// The smallest size at which the timer list is pruned.
+const PRUNE_FLOOR: usize = 16;
 
 /// Names a timer started by [`Context::send_after`] or
 /// [`Context::send_interval`]; [`Context::cancel_timer`] takes it.
@@ -43,6 +48,7 @@ impl<A: Actor> Context<A> {
             continues: VecDeque::new(),
             demonitored: HashSet::new(),
             timers: Vec::new(),
+            prune_at: PRUNE_FLOOR,
         }
     }
 
@@ -115,6 +121,7 @@ impl<A: Actor> Context<A> {
     /// Removes a monitor; its `Down`, even if already queued, will not be
     /// delivered (OTP's `demonitor(Ref, [flush])`). True if it was active.
     pub fn demonitor(&mut self, monitor: &MonitorRef) -> bool {
+        self.inc.watching.lock().remove(&monitor.id());
         let active = monitor.remove();
         if !active {
             // Its Down is queued (or NoProc was): drop it when it comes.
@@ -145,7 +152,7 @@ impl<A: Actor> Context<A> {
     /// Sends `msg` to this actor after `delay`, on the System's clock. The
     /// timer is cancelled when this incarnation ends.
     pub fn send_after(&mut self, delay: Duration, msg: A::Msg) -> TimerRef {
-        let at = self.kernel.clock.now() + delay;
+        let at = self.kernel.clock.after(delay);
         let mut msg = Some(msg);
         let target = self.myself.downgrade();
         let inc = Arc::downgrade(&self.inc);
@@ -158,7 +165,7 @@ impl<A: Actor> Context<A> {
                 None
             }),
         );
-        self.timers.push(key);
+        self.keep_timer(key);
         TimerRef(key)
     }
 
@@ -174,7 +181,7 @@ impl<A: Actor> Context<A> {
         let target = self.myself.downgrade();
         let inc = Arc::downgrade(&self.inc);
         let key = self.kernel.clock.schedule(
-            clock.now() + period,
+            clock.after(period),
             Box::new(move |due| {
                 if !deliver_timer(&target, &inc, msg.clone()) {
                     return None;
@@ -182,15 +189,16 @@ impl<A: Actor> Context<A> {
                 // The next tick after `due` that is still ahead: ticks
                 // the clock jumped over are skipped.
                 let now = clock.now();
-                let mut next = due + period;
+                let mut next = due.checked_add(period)?;
                 if next <= now {
                     let behind = now.duration_since(due).as_nanos() / period.as_nanos();
-                    next = due + period * u32::try_from(behind + 1).unwrap_or(u32::MAX);
+                    let skip = u32::try_from(behind + 1).unwrap_or(u32::MAX);
+                    next = due.checked_add(period.checked_mul(skip)?)?;
                 }
                 Some(next)
             }),
         );
-        self.timers.push(key);
+        self.keep_timer(key);
         TimerRef(key)
     }
 
@@ -204,6 +212,24 @@ impl<A: Actor> Context<A> {
     /// The System's clock (real, or a `ManualClock` in tests).
     pub fn clock(&self) -> &Clock {
         &self.kernel.clock
+    }
+
+    /// Remembers a timer to cancel when the incarnation ends, forgetting
+    /// those that fired for good (amortised: the list is pruned each time it
+    /// doubles), so re-arming a timer in every handler does not grow it.
+    fn keep_timer(&mut self, key: TimerKey) {
+        if self.timers.len() >= self.prune_at {
+            let clock = &self.kernel.clock;
+            self.timers.retain(|k| clock.is_registered(*k));
+            self.prune_at = (self.timers.len() * 2).max(PRUNE_FLOOR);
+        }
+        self.timers.push(key);
+    }
+
+    /// Timers remembered for cancelling at exit.
+    #[cfg(test)]
+    pub(crate) fn timer_count(&self) -> usize {
+        self.timers.len()
     }
 
     /// Cancels every timer (the incarnation ended).

@@ -489,6 +489,7 @@ pub(crate) fn monitor(watcher: &Arc<Incarnation>, target: &AnyRef, id: u64) -> M
             .is_ok();
         if ok {
             mref.inc = Some(Arc::downgrade(&inc));
+            watcher.watching.lock().insert(id, Arc::downgrade(&inc));
         }
         ok
     });

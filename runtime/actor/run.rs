@@ -542,6 +542,8 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                 Signal::Down {
                     monitor, reason, ..
                 } => {
+                    // Fired: no longer one of ours to remove at exit.
+                    inc.watching.lock().remove(&monitor.id());
                     if !ctx.demonitored.remove(&monitor.id()) {
                         Step::after_hook(
                             hook(actor.on_down(monitor, reason, ctx), rx, inc, id).await,

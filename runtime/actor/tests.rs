@@ -2,6 +2,7 @@
 //! incarnation to an address, and closing an address for good.
 use std::convert::Infallible;
 
+use crate::actor::address::AnyAddress;
 use crate::actor::run::{close_address, respawn, spawn, SpawnOptions};
 use crate::actor::{
     Actor, ActorRef, AskError, Context, DeadLetterReason, ExitReason, ReplyTo, Status, SystemEvent,
@@ -107,5 +108,83 @@ fn closing_an_address_dead_letters_tells_and_fails_asks() {
     assert!(r.tell(ProbeMsg::Work).unwrap_err().is_closed());
     assert_eq!(block_on(r.ask(ProbeMsg::Seen)), Err(AskError::NotRunning));
     assert_eq!(block_on(r.wait_exit()), reason);
+    system.shutdown_blocking().unwrap();
+}
+
+/// Monitors `target` from `started`, then stops when told.
+struct Watcher(crate::actor::AnyRef);
+
+impl Actor for Watcher {
+    type Msg = ();
+    type Error = Infallible;
+
+    async fn started(
+        &mut self,
+        ctx: &mut Context<Self>,
+    ) -> Result<crate::actor::Start, Infallible> {
+        ctx.monitor(self.0.clone());
+        Ok(crate::actor::Start::Ready)
+    }
+
+    async fn handle(&mut self, _msg: (), ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        ctx.stop();
+        Ok(())
+    }
+}
+
+#[test]
+fn a_dead_watchers_monitors_leave_the_target() {
+    let system = system();
+    let target = system.spawn(Probe { seen: 0 });
+    let watchers: Vec<_> = (0..10)
+        .map(|_| block_on(system.spawn_ready(Watcher(target.any()))).unwrap())
+        .collect();
+    let cell = |r: &ActorRef<Probe>| r.addr.current().unwrap().cell.len();
+    assert_eq!(cell(&target), 10);
+    for w in &watchers {
+        w.tell(()).ok().unwrap();
+        block_on(w.wait_exit());
+    }
+    assert_eq!(cell(&target), 0, "each watcher's monitor went with it");
+    system.shutdown_blocking().unwrap();
+}
+
+/// Re-arms a one-shot timer on every tick; answers how many timers its
+/// context remembers.
+struct Rearm;
+
+enum RearmMsg {
+    Tick,
+    Kept(ReplyTo<usize>),
+}
+
+impl Actor for Rearm {
+    type Msg = RearmMsg;
+    type Error = Infallible;
+
+    async fn handle(&mut self, msg: RearmMsg, ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        match msg {
+            RearmMsg::Tick => {
+                ctx.send_after(std::time::Duration::from_millis(1), RearmMsg::Tick);
+            }
+            RearmMsg::Kept(r) => r.reply(ctx.timer_count()),
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn fired_timers_are_forgotten() {
+    let clock = crate::time::ManualClock::new();
+    let system = System::builder().workers(1).clock(&clock).build().unwrap();
+    let r = system.spawn(Rearm);
+    r.tell(RearmMsg::Tick).ok().unwrap();
+    for _ in 0..1_000 {
+        // The tick re-armed its timer once the ask behind it is answered.
+        block_on(r.ask(RearmMsg::Kept)).unwrap();
+        clock.advance(std::time::Duration::from_millis(1));
+    }
+    let kept = block_on(r.ask(RearmMsg::Kept)).unwrap();
+    assert!(kept <= 32, "{kept} timers remembered after 1,000 one-shots");
     system.shutdown_blocking().unwrap();
 }

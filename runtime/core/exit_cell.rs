@@ -112,6 +112,12 @@ impl<W> ExitCell<W> {
         Some(watchers.remove(index).1)
     }
 
+    /// How many watchers are registered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.watchers.lock().len()
+    }
+
     /// Sets EXITING. The first call returns every watcher, in insertion order,
     /// for the caller to notify; later calls return `None`.
     #[must_use = "the returned watchers must be notified"]
