@@ -437,9 +437,18 @@ impl Inner {
                 }
             }
         }
-        kernel.scheduler.shutdown();
+        // Killed actors whose handler never yields keep their worker: wait
+        // for them no longer than the shutdown timeout again, then leave
+        // those workers to finish on their own (the System has ended).
+        let workers_deadline = Instant::now() + self.shutdown_timeout;
+        let mut stuck = !kernel.scheduler.shutdown_until(workers_deadline);
         for s in kernel.dispatchers.values() {
-            s.shutdown();
+            stuck |= !s.shutdown_until(workers_deadline);
+        }
+        if stuck {
+            tracing::warn!(
+                "shutdown: workers still inside handlers that do not yield were left to finish on their own"
+            );
         }
         if let Some(rt) = self.owned_tokio.lock().take() {
             rt.shutdown_background();

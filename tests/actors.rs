@@ -1024,6 +1024,40 @@ async fn shutdown_while_busy() {
     assert!(system.spawn_ready(Counter(0)).await.is_err());
 }
 
+/// Blocks its worker until released: a handler that never yields.
+struct Wedged(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl Actor for Wedged {
+    type Msg = ();
+    type Error = Infallible;
+
+    async fn handle(&mut self, _msg: (), _ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        let _ = self.0.lock().unwrap().recv();
+        Ok(())
+    }
+}
+
+/// Shutdown ends even when a handler never yields: the actor is killed
+/// (dead at once) and its worker is left to finish on its own.
+#[tokio::test]
+async fn shutdown_ends_despite_a_handler_that_never_yields() {
+    let system = System::builder()
+        .workers(2)
+        .shutdown_timeout(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let (release, wait) = std::sync::mpsc::channel();
+    let wedged = system.spawn(Wedged(std::sync::Mutex::new(wait)));
+    wedged.tell(()).unwrap();
+    while wedged.any().mailbox_len() > 0 {
+        tokio::task::yield_now().await;
+    }
+    system.shutdown().await;
+    assert_eq!(system.terminated().await, ExitReason::Shutdown);
+    assert_eq!(wedged.wait_exit().await, ExitReason::Killed);
+    release.send(()).unwrap();
+}
+
 /// Dropping the last `System` handle shuts it down in the background,
 /// without blocking or panicking (even inside a runtime).
 #[tokio::test]

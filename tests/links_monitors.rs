@@ -27,6 +27,10 @@ use keel::prelude::*;
 use keel::testing::{quiet_panics, resume, suspend};
 use keel::{ActorId, EventStream, LinkError, MonitorRef, SystemEvent};
 
+/// How long a test waits for something that must happen before calling it
+/// a failure (the default ask timeout is the same).
+const BOUND: Duration = Duration::from_secs(5);
+
 fn system() -> System {
     System::builder().workers(2).build().unwrap()
 }
@@ -83,7 +87,7 @@ impl Journal {
         while !self.of(name).contains(&Life::Dropped) {
             let next = self
                 .rx
-                .recv_timeout(Duration::from_secs(5))
+                .recv_timeout(BOUND)
                 .unwrap_or_else(|_| panic!("{name} was never dropped"));
             self.seen.push(next);
         }
@@ -346,10 +350,20 @@ async fn monitor(watcher: &ActorRef<Probe>, target: &ActorRef<Probe>) -> Monitor
         .unwrap()
 }
 
-async fn exit_event(events: &mut EventStream, id: ActorId) -> (u64, ExitReason) {
-    match events
-        .next_matching(|e| matches!(e, SystemEvent::ActorExited { id: i, .. } if *i == id))
+/// `wait_exit`, bounded: a runtime that never ends the actor fails the test
+/// instead of hanging it (a guard, not a wait: a passing test never hits it).
+async fn exit_of(actor: &ActorRef<Probe>) -> ExitReason {
+    tokio::time::timeout(BOUND, actor.wait_exit())
         .await
+        .unwrap_or_else(|_| panic!("{actor:?} never exited"))
+}
+
+async fn exit_event(events: &mut EventStream, id: ActorId) -> (u64, ExitReason) {
+    let exited =
+        events.next_matching(|e| matches!(e, SystemEvent::ActorExited { id: i, .. } if *i == id));
+    match tokio::time::timeout(BOUND, exited)
+        .await
+        .unwrap_or_else(|_| panic!("no exit event for {id}"))
     {
         Some(SystemEvent::ActorExited { seq, reason, .. }) => (seq, reason),
         other => panic!("no exit event for {id}: {other:?}"),
@@ -383,7 +397,7 @@ async fn a_panic_kills_a_linked_non_trapping_peer_with_the_same_reason() {
     assert_eq!(b_reason, panic_reason("boom"));
     assert_eq!(a_reason, panic_reason("boom"), "propagated unchanged");
     assert!(b_seq < a_seq, "the peer dies because of b's exit");
-    assert_eq!(a.wait_exit().await, panic_reason("boom"));
+    assert_eq!(exit_of(&a).await, panic_reason("boom"));
     system.shutdown().await;
 }
 
@@ -398,7 +412,7 @@ async fn an_error_reaches_a_linked_peer_unchanged() {
     b.tell(Msg::Fail("disk full")).unwrap();
 
     let (ExitReason::Error(from_b), ExitReason::Error(from_a)) =
-        (b.wait_exit().await, a.wait_exit().await)
+        (exit_of(&b).await, exit_of(&a).await)
     else {
         panic!("both should exit with Error");
     };
@@ -419,14 +433,14 @@ async fn links_are_bidirectional_and_a_killed_peer_propagates_killed() {
     let b = system.spawn(Probe::new("b"));
     a.link_with(&b).unwrap();
     b.kill();
-    assert_eq!(a.wait_exit().await, ExitReason::Killed);
+    assert_eq!(exit_of(&a).await, ExitReason::Killed);
 
     // Linked from c's side; c itself is killed.
     let c = system.spawn(Probe::new("c"));
     let d = system.spawn(Probe::new("d"));
     c.link_with(&d).unwrap();
     c.kill();
-    assert_eq!(d.wait_exit().await, ExitReason::Killed);
+    assert_eq!(exit_of(&d).await, ExitReason::Killed);
     system.shutdown().await;
 }
 
@@ -442,13 +456,13 @@ async fn ctx_link_propagates_both_ways() {
         end_fully(&system, &b, End::Tell(Msg::Panic("b fell"))).await,
         panic_reason("b fell")
     );
-    assert_eq!(a.wait_exit().await, panic_reason("b fell"));
+    assert_eq!(exit_of(&a).await, panic_reason("b fell"));
 
     let c = system.spawn(Probe::new("c"));
     let d = system.spawn(Probe::new("d"));
     assert_eq!(c.ask(|r| Msg::Link(d.any(), r)).await.unwrap(), Ok(()));
     assert_eq!(end_fully(&system, &c, End::Kill).await, ExitReason::Killed);
-    assert_eq!(d.wait_exit().await, ExitReason::Killed);
+    assert_eq!(exit_of(&d).await, ExitReason::Killed);
     system.shutdown().await;
 }
 
@@ -480,16 +494,16 @@ async fn shutdown_exits_kill_a_linked_non_trapping_peer() {
     let b = system.spawn(Probe::new("b"));
     a.link_with(&b).unwrap();
     b.stop();
-    assert_eq!(b.wait_exit().await, ExitReason::Shutdown);
-    assert_eq!(a.wait_exit().await, ExitReason::Shutdown);
+    assert_eq!(exit_of(&b).await, ExitReason::Shutdown);
+    assert_eq!(exit_of(&a).await, ExitReason::Shutdown);
 
     let c = system.spawn(Probe::new("c"));
     let d = system.spawn(Probe::new("d"));
     c.link_with(&d).unwrap();
     d.tell(Msg::StopWith(ExitReason::shutdown_with("bye")))
         .unwrap();
-    assert_eq!(d.wait_exit().await, ExitReason::shutdown_with("bye"));
-    assert_eq!(c.wait_exit().await, ExitReason::shutdown_with("bye"));
+    assert_eq!(exit_of(&d).await, ExitReason::shutdown_with("bye"));
+    assert_eq!(exit_of(&c).await, ExitReason::shutdown_with("bye"));
     system.shutdown().await;
 }
 
@@ -526,8 +540,8 @@ async fn spawn_link_links_before_the_child_runs() {
         .ask(|r| Msg::SpawnLink(Box::new(child2), r))
         .await
         .unwrap();
-    assert_eq!(child2.wait_exit().await, panic_reason("early"));
-    assert_eq!(parent2.wait_exit().await, panic_reason("early"));
+    assert_eq!(exit_of(&child2).await, panic_reason("early"));
+    assert_eq!(exit_of(&parent2).await, panic_reason("early"));
     system.shutdown().await;
 }
 
@@ -667,7 +681,7 @@ async fn kill_is_untrappable() {
         end_fully(&system, &victim, End::Kill).await,
         ExitReason::Killed
     );
-    assert_eq!(victim.wait_exit().await, ExitReason::Killed);
+    assert_eq!(exit_of(&victim).await, ExitReason::Killed);
     journal.wait_dropped("victim");
     assert_eq!(journal.of("victim"), vec![Life::Dropped], "no stopped");
     assert_eq!(
@@ -786,7 +800,7 @@ async fn stopped_does_not_run_when_an_exit_signal_kills_a_non_trapping_actor() {
         end_fully(&system, &b, End::Tell(Msg::Panic("b"))).await,
         panic_reason("b")
     );
-    assert_eq!(a.wait_exit().await, panic_reason("b"));
+    assert_eq!(exit_of(&a).await, panic_reason("b"));
     assert_eq!(
         journal.of("b"),
         vec![Life::Stopped(panic_reason("b")), Life::Dropped]
@@ -812,8 +826,8 @@ async fn a_parent_exit_signal_runs_stopped_only_for_a_trapping_actor() {
 
     system.shutdown().await;
 
-    assert_eq!(trapping.wait_exit().await, ExitReason::Shutdown);
-    assert_eq!(plain.wait_exit().await, ExitReason::Shutdown);
+    assert_eq!(exit_of(&trapping).await, ExitReason::Shutdown);
+    assert_eq!(exit_of(&plain).await, ExitReason::Shutdown);
     assert_eq!(
         journal.of("trapping"),
         vec![Life::Stopped(ExitReason::Shutdown), Life::Dropped]
@@ -1027,14 +1041,14 @@ async fn a_panic_reason_carries_the_message() {
     let system = system();
     let a = system.spawn(Probe::new("a"));
     a.tell(Msg::Panic("static message")).unwrap();
-    let reason = a.wait_exit().await;
+    let reason = exit_of(&a).await;
     assert!(matches!(&reason, ExitReason::Panic(m) if &**m == "static message"));
     assert_eq!(reason.to_string(), "panic: static message");
     assert!(reason.is_abnormal());
 
     let b = system.spawn(Probe::new("b"));
     b.tell(Msg::PanicFmt(42)).unwrap();
-    let reason = b.wait_exit().await;
+    let reason = exit_of(&b).await;
     assert!(matches!(&reason, ExitReason::Panic(m) if &**m == "bad value 42"));
     system.shutdown().await;
 }
@@ -1045,7 +1059,7 @@ async fn an_error_reason_displays_the_handlers_error() {
     let system = system();
     let a = system.spawn(Probe::new("a"));
     a.tell(Msg::Fail("disk full")).unwrap();
-    let reason = a.wait_exit().await;
+    let reason = exit_of(&a).await;
     assert_eq!(reason.to_string(), "error: disk full");
     assert!(reason.is_abnormal());
     let ExitReason::Error(e) = &reason else {
@@ -1067,7 +1081,7 @@ async fn asks_report_the_exit_reason() {
         a.ask(|r| Msg::PanicAsked("mid-call", r)).await,
         Err(AskError::Exited(panic_reason("mid-call")))
     );
-    assert_eq!(a.wait_exit().await, panic_reason("mid-call"));
+    assert_eq!(exit_of(&a).await, panic_reason("mid-call"));
     assert_eq!(a.ask(Msg::Log).await, Err(AskError::NotRunning));
 
     // An ask still queued when the actor ends fails with its reason too.

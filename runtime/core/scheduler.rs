@@ -73,6 +73,8 @@ pub type ThreadWrapper = Arc<dyn Fn(&mut dyn FnMut()) + Send + Sync>;
 pub struct Scheduler {
     shared: Arc<Shared>,
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// A bounded shutdown gave up waiting: the workers finish on their own.
+    detached: AtomicBool,
 }
 
 /// A handle to a spawned task.
@@ -113,6 +115,7 @@ impl Scheduler {
         let scheduler = Scheduler {
             shared: shared.clone(),
             threads: Mutex::new(Vec::with_capacity(workers)),
+            detached: AtomicBool::new(false),
         };
         for index in 0..workers {
             let shared = shared.clone();
@@ -167,7 +170,7 @@ impl Scheduler {
     /// Every task still queued or alive is dropped exactly once.
     pub fn shutdown(&self) {
         self.begin_shutdown();
-        if self.shared.is_current() {
+        if self.shared.is_current() || self.detached.load(Ordering::Acquire) {
             return;
         }
         let threads = std::mem::take(&mut *self.threads.lock());
@@ -179,6 +182,32 @@ impl Scheduler {
         // A concurrent caller found no threads left to join: it still
         // returns only once the clean-up is done.
         self.shared.wait_finished();
+    }
+
+    /// Shuts down like [`shutdown`](Self::shutdown), but waits for the
+    /// workers' clean-up only until `deadline`. If a worker is still inside
+    /// a poll then (a task that never yields), the workers are detached:
+    /// they finish and clean up on their own when it returns, and later
+    /// `shutdown` calls (the drop included) no longer wait. True if
+    /// everything finished in time.
+    #[cfg(not(keel_loom))]
+    pub fn shutdown_until(&self, deadline: std::time::Instant) -> bool {
+        self.begin_shutdown();
+        if self.shared.is_current() {
+            return false;
+        }
+        if !self.shared.wait_finished_until(deadline) {
+            self.detached.store(true, Ordering::Release);
+            // Dropping the join handles detaches the threads.
+            self.threads.lock().clear();
+            return false;
+        }
+        let threads = std::mem::take(&mut *self.threads.lock());
+        for t in threads {
+            // Finished its clean-up: the join returns at once.
+            let _ = t.join();
+        }
+        true
     }
 
     /// True on one of this scheduler's worker threads.
@@ -644,6 +673,19 @@ impl Shared {
         }
         *self.finished.lock() = true;
         self.finished_cv.notify_all();
+    }
+
+    /// Waits until the last worker finished its clean-up or `deadline`;
+    /// true if it finished.
+    #[cfg(not(keel_loom))]
+    fn wait_finished_until(&self, deadline: std::time::Instant) -> bool {
+        let mut finished = self.finished.lock();
+        while !*finished {
+            if self.finished_cv.wait_until(&mut finished, deadline) {
+                return *finished;
+            }
+        }
+        true
     }
 
     /// Waits until the last worker finished its clean-up.
