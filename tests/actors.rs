@@ -74,6 +74,8 @@ enum Rec {
     Count(ReplyTo<u64>),
     Store(ReplyTo<u64>),
     AnswerStored(u64),
+    TakeStored(ReplyTo<Vec<ReplyTo<u64>>>),
+    ContinueThenStop(ReplyTo<u64>),
     Drop(ReplyTo<u64>),
     PanicWith(ReplyTo<u64>),
     Fail,
@@ -117,6 +119,12 @@ impl Actor for Recorder {
                 for r in self.stored.drain(..) {
                     r.reply(v);
                 }
+            }
+            Rec::TakeStored(r) => r.reply(std::mem::take(&mut self.stored)),
+            Rec::ContinueThenStop(r) => {
+                ctx.continue_with(Rec::Count(r));
+                ctx.continue_with(Rec::Push(0, 0));
+                ctx.stop();
             }
             Rec::Drop(r) => drop(r),
             Rec::PanicWith(_r) => panic!("panicked holding a reply"),
@@ -194,6 +202,24 @@ async fn continue_with_runs_before_the_queue() {
     system.shutdown().await;
 }
 
+/// `continue_with` messages left when the actor stops are treated like the
+/// queue's: a request fails with `Exited(reason)`, a tell is a dead letter.
+#[tokio::test]
+async fn continues_left_at_exit_are_not_lost() {
+    let system = system();
+    let mut events = system.events();
+    let rec = system.spawn(Recorder::default());
+    assert_eq!(
+        rec.ask(Rec::ContinueThenStop).await,
+        Err(AskError::Exited(ExitReason::Normal))
+    );
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (rec.id(), DeadLetterReason::Closed)
+    );
+    system.shutdown().await;
+}
+
 /// `ActorRef::stop()` queues behind what was sent before it and exits
 /// `Shutdown` with `stopped`; what comes after is a dead letter.
 #[tokio::test]
@@ -240,6 +266,29 @@ async fn ask_timeout_then_late_reply_is_a_dead_letter() {
     clock.advance(Duration::from_millis(1));
     assert_eq!(ask.await, Err(AskError::Timeout));
     rec.tell(Rec::AnswerStored(5)).ok().unwrap();
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (rec.id(), DeadLetterReason::LateReply)
+    );
+    assert_eq!(system.dead_letters(), 1);
+    system.shutdown().await;
+}
+
+/// A late reply given outside any actor (here, by the test itself) is a
+/// dead letter of the asked actor all the same.
+#[tokio::test]
+async fn a_late_reply_from_outside_an_actor_is_counted() {
+    let (system, clock) = manual_system();
+    let mut events = system.events();
+    let rec = system.spawn(Recorder::default());
+    let mut ask = rec.ask_timeout(Duration::from_millis(10)).ask(Rec::Store);
+    assert!(poll_once(&mut ask).is_pending());
+    let stored = rec.ask(Rec::TakeStored).await.unwrap();
+    clock.advance(Duration::from_millis(10));
+    assert_eq!(ask.await, Err(AskError::Timeout));
+    for r in stored {
+        r.reply(7);
+    }
     assert_eq!(
         next_dead_letter(&mut events).await,
         (rec.id(), DeadLetterReason::LateReply)

@@ -202,13 +202,14 @@ impl Incarnation {
     /// address and tells every watcher. Returns the reason it ended with
     /// (this one, or the earlier caller's).
     pub(crate) fn finish(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
-        {
-            let mut slot = self.reason.lock();
-            if let Some(earlier) = &*slot {
-                return earlier.clone();
-            }
-            *slot = Some(reason.clone());
+        // Held until the address shows the end: a second caller (another
+        // killer, the run loop) returns only once the address is closed or
+        // restarting, as `kill()` promises.
+        let mut slot = self.reason.lock();
+        if let Some(earlier) = &*slot {
+            return earlier.clone();
         }
+        *slot = Some(reason.clone());
         let watchers = self.cell.begin_exit().unwrap_or_default();
         let watching = std::mem::take(&mut *self.watching.lock());
         for (id, target) in watching {
@@ -220,6 +221,7 @@ impl Incarnation {
         if let Some(address) = &address {
             address.incarnation_ended(self, &reason);
         }
+        drop(slot);
         let from = address.map(AnyRef::from_address);
         for (_, watcher) in watchers {
             match watcher {
@@ -387,7 +389,7 @@ impl<A: Actor> Address<A> {
         rx: Receiver<Envelope<A>, Control>,
     ) -> Option<(Receiver<Envelope<A>, Control>, ExitReason)> {
         let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED {
+        if self.status.load(Ordering::Acquire) == STOPPED || !inner.supervised {
             let reason = inner.last_reason.clone().unwrap_or(ExitReason::Normal);
             return Some((rx, reason));
         }
@@ -422,6 +424,17 @@ impl<A: Actor> Address<A> {
         &self,
         reason: &ExitReason,
     ) -> Option<Receiver<Envelope<A>, Control>> {
+        self.close_announcing(reason, || {})
+    }
+
+    /// `close_final`, running `announce` while the address turns `Stopped`
+    /// (under its lock): whoever sees it stopped (`wait_exit`, `status`)
+    /// also sees what `announce` published.
+    fn close_announcing(
+        &self,
+        reason: &ExitReason,
+        announce: impl FnOnce(),
+    ) -> Option<Receiver<Envelope<A>, Control>> {
         self.mailbox.close();
         let (waiters, parked) = {
             let mut inner = self.inner.lock();
@@ -429,6 +442,7 @@ impl<A: Actor> Address<A> {
             inner.supervised = false;
             inner.last_reason = Some(reason.clone());
             inner.current = None;
+            announce();
             if let Some(w) = inner.parked_waiter.take() {
                 w.wake();
             }
@@ -527,31 +541,32 @@ impl<A: Actor> AnyAddress for Address<A> {
     }
 
     fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) {
-        let supervised = {
-            let mut inner = self.inner.lock();
-            if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
-                inner.current = None;
-            }
-            inner.last_reason = Some(reason.clone());
-            inner.supervised
+        // The exit is announced as the address shows it: an observer of
+        // the event sees `Restarting` or `Stopped`, and one that sees the
+        // address stopped has the event.
+        let announce = || {
+            self.kernel
+                .incarnation_ended(self.id, inc.pid, self.type_name, reason);
         };
-        if supervised {
+        let mut inner = self.inner.lock();
+        if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
+            inner.current = None;
+        }
+        inner.last_reason = Some(reason.clone());
+        if inner.supervised {
             let _ = self.status.compare_exchange(
                 RUNNING,
                 RESTARTING,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             );
-        } else if let Some(rx) = self.close_final(reason) {
-            // The run loop parked the receiver before the close (a kill
-            // racing the run loop's own exit): drain it here. Otherwise
-            // the run loop still holds it, finds the address stopped when
-            // it tries to park it, and drains it itself.
-            crate::actor::run::drain(self, rx, reason);
+            announce();
+        } else {
+            drop(inner);
+            // The run loop of an unsupervised address never parks its
+            // receiver: it drains it itself, on its own thread.
+            let _ = self.close_announcing(reason, announce);
         }
-        // Announced once the address shows the new status.
-        self.kernel
-            .incarnation_ended(self.id, inc.pid, self.type_name, reason);
     }
 
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {

@@ -18,7 +18,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
@@ -38,7 +38,8 @@ use crate::time::Sleep;
 /// see the module docs). A reply nobody waits for any more is a dead letter.
 pub struct ReplyTo<T: Send + 'static> {
     tx: Option<ReplySender<Result<T, ExitReason>>>,
-    to: ActorId,
+    /// The asked actor's address: a late reply is its dead letter.
+    to: Weak<dyn AnyAddress>,
 }
 
 /// The answer to an ask: `Ok(reply)`, or why there is none.
@@ -69,16 +70,29 @@ enum AskState<T> {
 }
 
 impl<T: Send + 'static> ReplyTo<T> {
-    pub(crate) fn new(tx: ReplySender<Result<T, ExitReason>>, to: ActorId) -> Self {
+    pub(crate) fn new(tx: ReplySender<Result<T, ExitReason>>, to: Weak<dyn AnyAddress>) -> Self {
         ReplyTo { tx: Some(tx), to }
     }
 
     /// Answers the ask. If the asker is gone (timed out, dropped its
-    /// future), the reply is a dead letter (`LateReply`).
+    /// future), the reply is a dead letter (`LateReply`) of the asked
+    /// actor, counted even when given from outside any actor.
     pub fn reply(mut self, value: T) {
         if let Some(tx) = self.tx.take() {
             if tx.send(Ok(value)).is_err() {
-                late_reply(self.to, std::any::type_name::<T>());
+                let type_name = std::any::type_name::<T>();
+                match self.to.upgrade() {
+                    Some(to) => {
+                        to.kernel()
+                            .dead_letter(to.id(), type_name, DeadLetterReason::LateReply)
+                    }
+                    None => tracing::debug!(
+                        target: "keel::dead_letters",
+                        message = type_name,
+                        reason = ?DeadLetterReason::LateReply,
+                        "dead letter (the asked actor's System is gone)"
+                    ),
+                }
             }
         }
     }
@@ -92,6 +106,12 @@ impl<T: Send + 'static> ReplyTo<T> {
 impl<T: Send + 'static> Drop for ReplyTo<T> {
     fn drop(&mut self) {
         if let Some(tx) = self.tx.take() {
+            if tx.is_closed() {
+                // Nobody waits (the ask timed out or was dropped): there is
+                // no one to tell, and a drained request counts as a dead
+                // letter instead.
+                return;
+            }
             unanswered(Box::new(move |reason: Option<ExitReason>| {
                 if let Some(reason) = reason {
                     let _ = tx.send(Err(reason));
@@ -105,7 +125,7 @@ impl<T: Send + 'static> Drop for ReplyTo<T> {
 impl<T: Send + 'static> fmt::Debug for ReplyTo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplyTo")
-            .field("to", &self.to)
+            .field("to", &self.to.upgrade().map(|a| a.id()))
             .field("answered", &self.tx.is_none())
             .finish()
     }
@@ -265,7 +285,7 @@ pub(crate) fn in_turn<R>(inc: &Incarnation, f: impl FnOnce() -> R) -> R {
 }
 
 fn with_current<R>(f: impl FnOnce(Option<&Incarnation>) -> R) -> R {
-    let ptr = CURRENT.with(Cell::get);
+    let ptr = CURRENT.try_with(Cell::get).unwrap_or(std::ptr::null());
     // SAFETY: `CURRENT` is non-null only inside `in_turn`, which borrows the
     // incarnation for the whole call and restores the previous pointer when
     // it returns or unwinds; so a non-null pointer read on this thread
@@ -300,12 +320,17 @@ pub(crate) fn failed_so_far() -> usize {
 }
 
 fn unanswered(f: Unanswered) {
-    let fail = FAIL.with(|s| {
-        s.borrow_mut().as_mut().map(|(reason, n)| {
-            *n += 1;
-            reason.clone()
+    // `try_with`: a request dropped while this thread's locals are being
+    // destroyed is simply `NoReply`.
+    let fail = FAIL
+        .try_with(|s| {
+            s.borrow_mut().as_mut().map(|(reason, n)| {
+                *n += 1;
+                reason.clone()
+            })
         })
-    });
+        .ok()
+        .flatten();
     if let Some(reason) = fail {
         return f(Some(reason));
     }
@@ -318,23 +343,6 @@ fn unanswered(f: Unanswered) {
     });
     if let Some(f) = f {
         f(None);
-    }
-}
-
-fn late_reply(to: ActorId, type_name: &'static str) {
-    let kernel = with_current(|inc| {
-        inc.and_then(|i| i.address.upgrade())
-            .map(|a| a.kernel().clone())
-    });
-    match kernel {
-        Some(k) => k.dead_letter(to, type_name, DeadLetterReason::LateReply),
-        None => tracing::debug!(
-            target: "keel::dead_letters",
-            actor = %to,
-            message = type_name,
-            reason = ?DeadLetterReason::LateReply,
-            "dead letter (replied outside any actor)"
-        ),
     }
 }
 

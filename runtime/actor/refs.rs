@@ -197,7 +197,8 @@ impl<A: Actor> ActorRef<A> {
             return AskFuture::failed(AskError::WouldDeadlock);
         }
         let (tx, rx) = reply_slot();
-        let msg = make(ReplyTo::new(tx, addr.id));
+        let to: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
+        let msg = make(ReplyTo::new(tx, to));
         match addr.mailbox.try_send_with(msg, Envelope::Msg) {
             Ok(()) => AskFuture::waiting(rx, addr.clone(), timeout, None),
             Err(SendError::Closed(msg)) => {

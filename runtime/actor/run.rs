@@ -119,8 +119,10 @@ fn start_incarnation<A: Actor>(
     let pid = Pid(kernel.next_id());
     let weak: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
     let inc = Arc::new(Incarnation::new(pid, addr.id, weak, opts.parent));
-    addr.set_current(inc.clone());
+    // Live before current: a kill that finds it current also finds it
+    // live, so the live count cannot be left one too high.
     kernel.live.insert(&inc);
+    addr.set_current(inc.clone());
     if let Some(peer) = &opts.link {
         // The linking parent is running this call; if it is being killed
         // right now, the child gets its exit signal like any link would.
@@ -615,9 +617,21 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         .take()
         .unwrap_or_else(|| StartError::Failed(reason.clone()));
     answer_ready(&mut g.ready, Err(error));
-    // The context holds a ref to the address: drop it before parking.
-    g.ctx = None;
+    // `continue_with` messages never handled are dead letters (or failed
+    // asks) like the queue's; the context also holds a ref to the address:
+    // drop it before parking.
+    if let Some(mut ctx) = g.ctx.take() {
+        let leftover = std::mem::take(&mut ctx.continues);
+        failing(&reason, || {
+            for m in leftover {
+                discard(&g.addr, m);
+            }
+            drop(ctx);
+        });
+    }
     if let Some(rx) = g.rx.take() {
+        // Parked for the next incarnation, or drained here, on the run
+        // loop's own thread, if the address is closed (never by a killer).
         if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
             drain(&g.addr, rx, &closed_with);
         }
@@ -628,27 +642,32 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
 /// Turns what is left in a closed address's mailbox into dead letters
 /// (`Closed`) and failed asks (`Exited(reason)`).
 pub(crate) fn drain<A: Actor>(addr: &Address<A>, mut rx: Rx<A>, reason: &ExitReason) {
-    let kernel = &addr.kernel;
     failing(reason, || loop {
         match rx.try_recv() {
-            Ok(Envelope::Msg(m)) => {
-                let before = failed_so_far();
-                drop(m);
-                // An ask's request fails its asker instead.
-                if failed_so_far() == before {
-                    kernel.dead_letter(
-                        addr.id,
-                        std::any::type_name::<A::Msg>(),
-                        DeadLetterReason::Closed,
-                    );
-                }
-            }
+            Ok(Envelope::Msg(m)) => discard(addr, m),
             Ok(_) => {}
             Err(TryRecvError::Empty) if !rx.is_empty() => std::hint::spin_loop(),
             Err(_) => break,
         }
     });
     while rx.try_recv_control().is_some() {}
+}
+
+/// Drops a message that will not be handled, inside a `failing` scope: an
+/// ask's request fails its asker; anything else is a dead letter (`Closed`).
+fn discard<A: Actor>(addr: &Address<A>, msg: A::Msg) {
+    let before = failed_so_far();
+    // A message's panicking destructor must not stop the clean-up.
+    if catch_unwind(AssertUnwindSafe(move || drop(msg))).is_err() {
+        tracing::error!(actor = %addr.id, "a dead letter's Drop panicked");
+    }
+    if failed_so_far() == before {
+        addr.kernel.dead_letter(
+            addr.id,
+            std::any::type_name::<A::Msg>(),
+            DeadLetterReason::Closed,
+        );
+    }
 }
 
 /// Owns what the run loop must clean up even if its task is dropped.
