@@ -37,6 +37,12 @@ use crate::time::Clock;
 /// An actor system: its workers, clock, events, and every actor spawned in
 /// it. Cheap to clone; dropping the last handle shuts it down in the
 /// background.
+///
+/// An actor that keeps a `System` handle in its state keeps the System
+/// alive until that actor ends: call [`shutdown`](System::shutdown)
+/// explicitly then. Inside a handler, start the shutdown without awaiting
+/// it (`drop(system.shutdown())`): awaiting it there waits for that very
+/// handler to end, which happens only at the shutdown timeout.
 #[derive(Clone)]
 pub struct System {
     handle: Arc<Handle>,
@@ -410,6 +416,7 @@ impl Inner {
             for s in this.kernel.dispatchers.values() {
                 s.begin_shutdown();
             }
+            this.ended(ExitReason::Shutdown);
         }
     }
 
@@ -453,10 +460,16 @@ impl Inner {
         if let Some(rt) = self.owned_tokio.lock().take() {
             rt.shutdown_background();
         }
-        kernel.events.close();
+        self.ended(ExitReason::Shutdown);
+    }
+
+    /// The System has ended: streams end, `terminated` and `shutdown`
+    /// resolve.
+    fn ended(&self, reason: ExitReason) {
+        self.kernel.events.close();
         let waiters = {
             let mut state = self.state.lock();
-            state.ended.get_or_insert(ExitReason::Shutdown);
+            state.ended.get_or_insert(reason);
             std::mem::take(&mut state.waiters)
         };
         self.ended.notify_all();

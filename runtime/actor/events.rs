@@ -152,7 +152,9 @@ pub(crate) struct EventBus {
 }
 
 struct BusInner {
+    /// The subscribers, and whether the bus is closed (the System ended).
     subscribers: Mutex<Vec<Arc<Subscriber>>>,
+    closed: crate::sync::AtomicBool,
     active: AtomicUsize,
     /// Guarded by `subscribers`' lock.
     seq: Mutex<u64>,
@@ -173,6 +175,7 @@ impl EventBus {
         EventBus {
             inner: Arc::new(BusInner {
                 subscribers: Mutex::new(Vec::new()),
+                closed: crate::sync::AtomicBool::new(false),
                 active: AtomicUsize::new(0),
                 seq: Mutex::new(0),
             }),
@@ -188,6 +191,9 @@ impl EventBus {
             }),
         });
         let mut subs = self.inner.subscribers.lock();
+        // Read under the lock `close` takes: a stream made after the System
+        // ended is ended too.
+        sub.queue.lock().closed = self.inner.closed.load(Ordering::Acquire);
         subs.push(sub.clone());
         self.inner.active.store(subs.len(), Ordering::Release);
         EventStream {
@@ -230,6 +236,7 @@ impl EventBus {
     /// The System is gone: streams end once drained.
     pub(crate) fn close(&self) {
         let subs = self.inner.subscribers.lock();
+        self.inner.closed.store(true, Ordering::Release);
         for sub in subs.iter() {
             let mut q = sub.queue.lock();
             q.closed = true;

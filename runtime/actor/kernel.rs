@@ -3,7 +3,7 @@
 //! watchdog and the (hidden) run-loop interceptor. The System (top layer)
 //! builds it and owns the shutdown sequence; actors reach it through their
 //! address.
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Weak};
@@ -220,6 +220,17 @@ impl Kernel {
         });
     }
 
+    /// This thread is done with actors (a blocking actor's thread ends):
+    /// its watchdog slot goes.
+    pub(crate) fn leave_thread(&self) {
+        if let Some((_, slot)) = SLOT.with(|s| s.borrow_mut().take()) {
+            self.watchdog
+                .slots
+                .lock()
+                .retain(|s| !Arc::ptr_eq(s, &slot));
+        }
+    }
+
     /// The run loop of `pid` is gone (no zombie any more).
     pub(crate) fn run_loop_done(&self, pid: Pid) {
         if !self.watchdog.killed.lock().is_empty() {
@@ -372,6 +383,19 @@ impl PollSlot {
 
 thread_local! {
     static SLOT: RefCell<Option<(usize, Arc<PollSlot>)>> = const { RefCell::new(None) };
+    /// Set on a blocking actor's own thread, where blocking is allowed.
+    static BLOCKING_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` as a blocking actor's thread.
+pub(crate) fn as_blocking_thread<R>(f: impl FnOnce() -> R) -> R {
+    BLOCKING_THREAD.with(|b| b.set(true));
+    f()
+}
+
+/// True on a blocking actor's own thread (blocking waits are fine there).
+pub(crate) fn is_blocking_thread() -> bool {
+    BLOCKING_THREAD.try_with(Cell::get).unwrap_or(false)
 }
 
 struct Watchdog {
@@ -413,6 +437,16 @@ impl Watchdog {
             }
             let now = Instant::now();
             let slots = self.slots.lock().clone();
+            // Killed pids matter only while a slot is inside their poll;
+            // forget the others (a kill noted after its run loop ended).
+            {
+                let busy: HashSet<u64> = slots
+                    .iter()
+                    .filter(|s| s.epoch.load(Ordering::Acquire) % 2 == 1)
+                    .map(|s| s.pid.load(Ordering::Relaxed))
+                    .collect();
+                self.killed.lock().retain(|pid| busy.contains(pid));
+            }
             seen.resize(slots.len(), (0, now, false));
             for (slot, (last, since, warned)) in slots.iter().zip(seen.iter_mut()) {
                 let epoch = slot.epoch.load(Ordering::Acquire);

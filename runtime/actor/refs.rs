@@ -18,6 +18,7 @@ use crate::actor::ask::{current_actor, AskFuture, ReplyTo};
 use crate::actor::error::{AskError, LinkError, TellError};
 use crate::actor::events::DeadLetterReason;
 use crate::actor::exit::ExitReason;
+use crate::actor::kernel::is_blocking_thread;
 use crate::actor::{Actor, Overflow};
 use crate::core::mailbox::SendError;
 use crate::core::reply::reply_slot;
@@ -104,13 +105,15 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Asks from synchronous code, blocking this thread for the answer.
-    /// On a keel thread it fails with `WouldDeadlock` (it would block a
-    /// worker).
+    /// On a keel worker it fails with `WouldDeadlock` (it would block the
+    /// worker); a blocking actor's handler may use it (it has its own
+    /// thread).
     pub fn ask_blocking<T: Send + 'static>(
         &self,
         make: impl FnOnce(ReplyTo<T>) -> A::Msg,
     ) -> Result<T, AskError> {
-        if current_actor().is_some() || self.addr.kernel.scheduler.is_current() {
+        let on_worker = current_actor().is_some() && !is_blocking_thread();
+        if on_worker || self.addr.kernel.scheduler.is_current() {
             return Err(AskError::WouldDeadlock);
         }
         crate::core::blocking::block_on(self.ask(make))
@@ -454,13 +457,20 @@ pub(crate) fn link(a: &Arc<Incarnation>, b: &Arc<Incarnation>) -> Result<(), Lin
     if a.pid == b.pid {
         return Ok(());
     }
-    // Remove first: linking twice is one link, and a key is unique per cell.
-    a.cell.remove(b.pid.0);
-    b.cell.remove(a.pid.0);
-    if a.cell.add(b.pid.0, Watcher::Link(b.clone())).is_err() {
+    // `add_unique`: linking twice is one link, and an existing link is never
+    // absent for a moment (an exit then would miss it).
+    if a.cell
+        .add_unique(b.pid.0, Watcher::Link(b.clone()))
+        .is_err()
+    {
         return Err(LinkError::NoProc);
     }
-    if b.cell.add(a.pid.0, Watcher::Link(a.clone())).is_err() {
+    if b.cell
+        .add_unique(a.pid.0, Watcher::Link(a.clone()))
+        .is_err()
+    {
+        // `b` is exiting: it will not signal us, so neither may the half
+        // of the link we just made. (`a` exiting meanwhile took it along.)
         a.cell.remove(b.pid.0);
         return Err(LinkError::NoProc);
     }

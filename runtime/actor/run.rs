@@ -29,7 +29,7 @@ use crate::actor::context::Context;
 use crate::actor::error::StartError;
 use crate::actor::events::DeadLetterReason;
 use crate::actor::exit::{panic_message, ExitReason};
-use crate::actor::kernel::{Kernel, MessageAction, StartAction};
+use crate::actor::kernel::{as_blocking_thread, Kernel, MessageAction, StartAction};
 use crate::actor::refs::{link, ActorRef};
 use crate::actor::{Actor, ActorConfig, Start};
 use crate::core::mailbox::{Mailbox, Next, Receiver, TryRecvError};
@@ -175,11 +175,12 @@ fn start_incarnation<A: Actor>(
         // guard ends the incarnation.
         Some(scheduler) => drop(scheduler.spawn(task)),
         None => {
-            let handle = kernel.tokio.clone();
+            let kernel = kernel.clone();
             let thread = format!("{}-blocking", kernel.config.name);
             let spawned = crate::sync::spawn_named(thread, move || {
-                let _enter = handle.enter();
-                crate::core::blocking::block_on(task);
+                let _enter = kernel.tokio.enter();
+                as_blocking_thread(|| crate::core::blocking::block_on(task));
+                kernel.leave_thread();
             });
             if let Err(e) = spawned {
                 tracing::error!(actor = %addr.id, "no thread for a blocking actor: {e}");
@@ -306,7 +307,10 @@ async fn hook<F: Future>(
 enum Item<A: Actor> {
     Msg(A::Msg),
     Stop,
-    Signal(Box<Signal>),
+    /// A signal, and whether it came on the user lane: an exit signal
+    /// there was trapped when it arrived, and stays an `on_exit` (OTP: once
+    /// an `'EXIT'` message, always one).
+    Signal(Box<Signal>, bool),
     Killed,
     /// The mailbox closed and is drained.
     Closed,
@@ -371,7 +375,8 @@ fn item_of<A: Actor>(next: Next<Envelope<A>, Control>, inc: &Incarnation) -> Opt
         // A kill for an earlier incarnation: nothing to do.
         Next::Control(Control::Kill(_)) => return None,
         Next::Control(Control::Stop) | Next::User(Envelope::Stop) => Item::Stop,
-        Next::Control(Control::Signal(s)) | Next::User(Envelope::Signal(s)) => Item::Signal(s),
+        Next::Control(Control::Signal(s)) => Item::Signal(s, false),
+        Next::User(Envelope::Signal(s)) => Item::Signal(s, true),
         Next::User(Envelope::Msg(m)) => Item::Msg(m),
         Next::User(Envelope::Void) => return None,
     })
@@ -385,10 +390,15 @@ fn answer_ready(ready: &mut Option<ReadyTx>, outcome: Result<(), StartError>) {
 }
 
 async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
-    // Locals drop in reverse order if the task is dropped mid-way: the
-    // state first, then the guard, which ends the incarnation.
+    // Locals drop in reverse order if the task is dropped mid-way (a
+    // System's workers stopping): the state first (after closing the
+    // address), then the guard, which ends the incarnation.
     let mut guard = guard;
-    let mut actor = actor;
+    let mut state = State {
+        actor: Some(actor),
+        addr: guard.addr.clone(),
+        inc: guard.inc.clone(),
+    };
     let rx = match guard.rx.take() {
         Some(rx) => Some(rx),
         // A respawn: the previous run loop may still hold the receiver.
@@ -399,8 +409,45 @@ async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
         return;
     };
     guard.rx = Some(rx);
-    let (reason, stopped) = body(&mut actor, &mut guard).await;
-    exit(actor, &mut guard, reason, stopped).await;
+    let Some(actor) = state.actor.as_mut() else {
+        return;
+    };
+    let (reason, stopped) = body(actor, &mut guard).await;
+    if let Some(actor) = state.actor.take() {
+        exit(actor, &mut guard, reason, stopped).await;
+    }
+}
+
+/// The actor's state while its run loop owns it. If the task is dropped
+/// before the run loop ends, this closes the address first (DESIGN.md §4:
+/// closed before the state is dropped), then drops the state failing the
+/// requests it holds.
+struct State<A: Actor> {
+    actor: Option<A>,
+    addr: Arc<Address<A>>,
+    inc: Arc<Incarnation>,
+}
+
+impl<A: Actor> Drop for State<A> {
+    fn drop(&mut self) {
+        let Some(actor) = self.actor.take() else {
+            return;
+        };
+        if !self.addr.is_supervised() {
+            self.addr.mailbox.close();
+        }
+        let reason = if self.inc.killed.load(Ordering::Acquire) {
+            ExitReason::Killed
+        } else {
+            ExitReason::Shutdown
+        };
+        let (dropped, _) = failing(&reason, || {
+            catch_unwind(AssertUnwindSafe(move || drop(actor)))
+        });
+        if dropped.is_err() {
+            tracing::error!(actor = %self.addr.id, "the actor's Drop panicked");
+        }
+    }
 }
 
 /// `started`, then the message loop. Returns the exit reason and whether
@@ -515,10 +562,10 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                 reason: inc.exit_reason().unwrap_or(ExitReason::Shutdown),
                 stopped: false,
             },
-            Item::Signal(signal) => match *signal {
+            Item::Signal(signal, trapped) => match *signal {
                 s if s.to() != inc.pid => Step::Continue,
                 Signal::Exit(exit) => {
-                    let trapping = inc.trap_exits.load(Ordering::Acquire);
+                    let trapping = trapped || inc.trap_exits.load(Ordering::Acquire);
                     if exit.from_parent && (trapping || exit.reason != ExitReason::Normal) {
                         // OTP: the parent's exit signal ends a trapping
                         // child through `terminate` (here `stopped`), and a

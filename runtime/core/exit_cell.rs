@@ -100,6 +100,27 @@ impl<W> ExitCell<W> {
         Ok(())
     }
 
+    /// Like [`add`](Self::add), but a `key` already registered is kept as
+    /// it is (`w` is dropped): registering twice is registering once, with
+    /// no window in which the key is absent.
+    pub(crate) fn add_unique(&self, key: u64, w: W) -> Result<(), W> {
+        let duplicate = {
+            let mut watchers = self.watchers.lock();
+            if self.exiting.load(Ordering::Relaxed) {
+                return Err(w);
+            }
+            if watchers.iter().any(|(k, _)| *k == key) {
+                Some(w)
+            } else {
+                watchers.push((key, w));
+                None
+            }
+        };
+        // Dropped outside the lock: a watcher may own arbitrary state.
+        drop(duplicate);
+        Ok(())
+    }
+
     /// Removes and returns the watcher registered under `key` (unlink,
     /// demonitor); `None` if there is none, or if [`begin_exit`] already took
     /// it (the exiting side notifies it then).
@@ -163,6 +184,16 @@ mod tests {
         assert_eq!(cell.begin_exit(), Some(vec![(3, "c"), (2, "b")]));
         assert!(cell.is_exiting());
         assert_eq!(cell.begin_exit(), None);
+    }
+
+    #[test]
+    fn add_unique_keeps_the_first_registration() {
+        let cell = ExitCell::new();
+        cell.add_unique(1, "first").unwrap();
+        cell.add_unique(1, "second").unwrap();
+        cell.add_unique(2, "other").unwrap();
+        assert_eq!(cell.begin_exit().unwrap(), vec![(1, "first"), (2, "other")]);
+        assert_eq!(cell.add_unique(3, "late"), Err("late"));
     }
 
     #[test]
