@@ -170,8 +170,12 @@ impl<A: Actor> Context<A> {
     }
 
     /// Sends a clone of `msg` to this actor every `period` (the first after
-    /// one period). Ticks missed while the clock jumped ahead are skipped.
-    /// Cancelled when this incarnation ends.
+    /// one period). Ticks the timer missed (it ran late) are skipped, not
+    /// sent in a burst. Cancelled when this incarnation ends.
+    ///
+    /// On a `ManualClock`, `advance` fires every tick inside the span it
+    /// covers, each at its own time (none is missed): advancing by many
+    /// periods sends that many messages.
     pub fn send_interval(&mut self, period: Duration, msg: A::Msg) -> TimerRef
     where
         A::Msg: Clone,

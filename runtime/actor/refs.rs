@@ -120,7 +120,9 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Stops the actor after the messages already sent: a user-lane message
-    /// that ends it with `Shutdown` (`stopped` runs).
+    /// that ends it with `Shutdown` (`stopped` runs). On a full bounded
+    /// mailbox it cannot queue, and takes the control lane instead
+    /// (overtaking the queue, whose messages become dead letters).
     pub fn stop(&self) {
         self.addr.stop();
     }
