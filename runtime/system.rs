@@ -430,7 +430,7 @@ impl Inner {
                 from_parent: true,
             }));
         }
-        let deadline = Instant::now() + self.shutdown_timeout;
+        let deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
         if !kernel.live.wait_empty(deadline) {
             let stuck = kernel.live.snapshot();
             tracing::warn!(
@@ -447,7 +447,12 @@ impl Inner {
         // Killed actors whose handler never yields keep their worker: wait
         // for them no longer than the shutdown timeout again, then leave
         // those workers to finish on their own (the System has ended).
-        let workers_deadline = Instant::now() + self.shutdown_timeout;
+        let workers_deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
+        // Every pool starts stopping at once; then each gets the same time.
+        kernel.scheduler.begin_shutdown();
+        for s in kernel.dispatchers.values() {
+            s.begin_shutdown();
+        }
         let mut stuck = !kernel.scheduler.shutdown_until(workers_deadline);
         for s in kernel.dispatchers.values() {
             stuck |= !s.shutdown_until(workers_deadline);

@@ -427,7 +427,7 @@ const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// `base + d`, or "far future" (100 years after `base`, or as far as `Instant`
 /// goes) when that overflows.
-fn saturating_add(base: Instant, d: Duration) -> Instant {
+pub(crate) fn saturating_add(base: Instant, d: Duration) -> Instant {
     base.checked_add(d)
         .or_else(|| base.checked_add(FAR_FUTURE))
         .or_else(|| base.checked_add(Duration::from_secs(24 * 60 * 60)))

@@ -375,9 +375,13 @@ async fn panicking_handler_fails_asks_with_exited_panic() {
     quiet_panics();
     let system = system();
     let rec = system.spawn(Recorder::default());
+    // Held until all three are queued: the third must be queued when the
+    // actor closes (else `NotRunning` would be right).
+    suspend(&rec);
     let stored = rec.ask(Rec::Store);
     let handling = rec.ask(Rec::PanicWith);
     let queued = rec.ask(Rec::Count);
+    resume(&rec);
     let panic = ExitReason::Panic("panicked holding a reply".into());
     assert_eq!(handling.await, Err(AskError::Exited(panic.clone())));
     assert_eq!(stored.await, Err(AskError::Exited(panic.clone())));

@@ -202,14 +202,16 @@ impl Incarnation {
     /// address and tells every watcher. Returns the reason it ended with
     /// (this one, or the earlier caller's).
     pub(crate) fn finish(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
-        // Held until the address shows the end: a second caller (another
-        // killer, the run loop) returns only once the address is closed or
-        // restarting, as `kill()` promises.
-        let mut slot = self.reason.lock();
-        if let Some(earlier) = &*slot {
-            return earlier.clone();
+        {
+            let mut slot = self.reason.lock();
+            if let Some(earlier) = &*slot {
+                return earlier.clone();
+            }
+            *slot = Some(reason.clone());
         }
-        *slot = Some(reason.clone());
+        // No lock is held from here on: closing the mailbox wakes the run
+        // loop, and a scheduler that is shutting down may drop that task on
+        // this very thread, whose clean-up calls `finish` again.
         let watchers = self.cell.begin_exit().unwrap_or_default();
         let watching = std::mem::take(&mut *self.watching.lock());
         for (id, target) in watching {
@@ -221,7 +223,6 @@ impl Incarnation {
         if let Some(address) = &address {
             address.incarnation_ended(self, &reason);
         }
-        drop(slot);
         let from = address.map(AnyRef::from_address);
         for (_, watcher) in watchers {
             match watcher {
@@ -427,22 +428,22 @@ impl<A: Actor> Address<A> {
         self.close_announcing(reason, || {})
     }
 
-    /// `close_final`, running `announce` while the address turns `Stopped`
-    /// (under its lock): whoever sees it stopped (`wait_exit`, `status`)
-    /// also sees what `announce` published.
+    /// `close_final`, running `announce` once the mailbox is closed (so
+    /// `status()` reads `Stopped`) and before `wait_exit` resolves. No lock
+    /// is held while it runs (it publishes, and traces).
     fn close_announcing(
         &self,
         reason: &ExitReason,
         announce: impl FnOnce(),
     ) -> Option<Receiver<Envelope<A>, Control>> {
         self.mailbox.close();
+        announce();
         let (waiters, parked) = {
             let mut inner = self.inner.lock();
             self.status.store(STOPPED, Ordering::Release);
             inner.supervised = false;
             inner.last_reason = Some(reason.clone());
             inner.current = None;
-            announce();
             if let Some(w) = inner.parked_waiter.take() {
                 w.wake();
             }
@@ -487,6 +488,11 @@ impl<A: Actor> AnyAddress for Address<A> {
     }
 
     fn status(&self) -> Status {
+        // A closed mailbox is final, and is closed first (by `kill()`, or
+        // the exit itself) before the status word catches up.
+        if self.mailbox.is_closed() {
+            return Status::Stopped;
+        }
         match self.status.load(Ordering::Acquire) {
             RUNNING => Status::Running,
             RESTARTING => Status::Restarting,
@@ -517,6 +523,12 @@ impl<A: Actor> AnyAddress for Address<A> {
             self.kernel.note_killed(inc.pid);
             inc.kill();
         }
+        // Whoever ends the incarnation closes an unsupervised address, but
+        // may still be on its way (the run loop exiting on its own): a send
+        // right after `kill()` must already find it closed.
+        if !self.is_supervised() {
+            self.mailbox.close();
+        }
     }
 
     fn deliver(&self, inc: &Incarnation, signal: Signal) {
@@ -541,28 +553,32 @@ impl<A: Actor> AnyAddress for Address<A> {
     }
 
     fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) {
-        // The exit is announced as the address shows it: an observer of
-        // the event sees `Restarting` or `Stopped`, and one that sees the
-        // address stopped has the event.
+        // The exit is announced once the address shows it (an observer of
+        // the event sees `Restarting` or `Stopped`) and before `wait_exit`
+        // resolves.
         let announce = || {
             self.kernel
                 .incarnation_ended(self.id, inc.pid, self.type_name, reason);
         };
-        let mut inner = self.inner.lock();
-        if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
-            inner.current = None;
-        }
-        inner.last_reason = Some(reason.clone());
-        if inner.supervised {
-            let _ = self.status.compare_exchange(
-                RUNNING,
-                RESTARTING,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
+        let supervised = {
+            let mut inner = self.inner.lock();
+            if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
+                inner.current = None;
+            }
+            inner.last_reason = Some(reason.clone());
+            if inner.supervised {
+                let _ = self.status.compare_exchange(
+                    RUNNING,
+                    RESTARTING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
+            inner.supervised
+        };
+        if supervised {
             announce();
         } else {
-            drop(inner);
             // The run loop of an unsupervised address never parks its
             // receiver: it drains it itself, on its own thread.
             let _ = self.close_announcing(reason, announce);

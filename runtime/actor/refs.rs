@@ -503,6 +503,13 @@ pub(crate) fn monitor(watcher: &Arc<Incarnation>, target: &AnyRef, id: u64) -> M
         if ok {
             mref.inc = Some(Arc::downgrade(&inc));
             watcher.watching.lock().insert(id, Arc::downgrade(&inc));
+            // A watcher that began to exit meanwhile may have taken its
+            // `watching` list already: take the monitor back off the target
+            // (its own exit sets EXITING before it takes the list).
+            if watcher.cell.is_exiting() {
+                watcher.watching.lock().remove(&id);
+                inc.cell.remove(id);
+            }
         }
         ok
     });

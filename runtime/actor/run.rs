@@ -16,6 +16,7 @@
 //! installs the actor's reply scope (see `ask`).
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
@@ -165,7 +166,7 @@ fn start_incarnation<A: Actor>(
     }
     let name = config.name.as_deref().unwrap_or(addr.type_name);
     let task = ActorTask {
-        inner: run_incarnation(guard, actor),
+        inner: ManuallyDrop::new(run_incarnation(guard, actor)),
         inc,
         kernel: kernel.clone(),
         span: tracing::debug_span!("actor", id = %addr.id, %pid, actor = name),
@@ -192,7 +193,8 @@ fn start_incarnation<A: Actor>(
 // ---- the task wrapper ----
 
 struct ActorTask<F> {
-    inner: F,
+    /// Dropped by `Drop` (in place), inside a `failing` scope.
+    inner: ManuallyDrop<F>,
     inc: Arc<Incarnation>,
     kernel: Arc<Kernel>,
     span: tracing::Span,
@@ -203,15 +205,31 @@ impl<F: Future<Output = ()>> Future for ActorTask<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
         // SAFETY: `inner` is structurally pinned: it is never moved out of
-        // `ActorTask` (no method returns it by value, and `ActorTask` has no
-        // `Drop` that could move it); the other fields are not pinned and
-        // are only used through `&mut`.
+        // `ActorTask` (no method returns it by value, and `Drop` drops it in
+        // place); the other fields are not pinned and are only used through
+        // `&mut`.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: see above; `this` came from a pinned reference.
-        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let inner = unsafe { Pin::new_unchecked(&mut *this.inner) };
         let _span = this.span.enter();
         this.kernel.enter_thread();
         in_turn(&this.inc, || inner.poll(cx))
+    }
+}
+
+impl<F> Drop for ActorTask<F> {
+    fn drop(&mut self) {
+        // A task dropped before its run loop finished (its scheduler is
+        // stopping) may hold requests: in a handler's future, or in the
+        // state `stopped` was running with. They fail with the
+        // incarnation's reason, not `NoReply`.
+        let reason = self.inc.exit_reason().unwrap_or(ExitReason::Shutdown);
+        let inner = &mut self.inner;
+        failing(&reason, || {
+            // SAFETY: `inner` is dropped exactly once, here, where it lies
+            // (it was pinned there), and never used again.
+            unsafe { ManuallyDrop::drop(inner) }
+        });
     }
 }
 
@@ -269,8 +287,9 @@ fn poll_hook<F: Future>(
     rx: &mut Rx<impl Actor>,
     inc: &Incarnation,
     id: ActorId,
+    check_kill: bool,
 ) -> Poll<Outcome<F::Output>> {
-    if inc.killed.load(Ordering::Acquire) {
+    if check_kill && inc.killed.load(Ordering::Acquire) {
         return Poll::Ready(Outcome::Killed);
     }
     crate::actor::kernel::slot_begin(id, inc.pid);
@@ -300,7 +319,33 @@ async fn hook<F: Future>(
     id: ActorId,
 ) -> Outcome<F::Output> {
     let mut fut = std::pin::pin!(fut);
-    poll_fn(|cx| poll_hook(fut.as_mut(), cx, rx, inc, id)).await
+    poll_fn(|cx| poll_hook(fut.as_mut(), cx, rx, inc, id, true)).await
+}
+
+/// Handles one message. A kill that came first leaves it unhandled, and
+/// counted (a dead letter, or its ask failed with `Killed`); one that comes
+/// once its first poll began takes effect at the next poll.
+async fn handle_msg<A: Actor>(
+    actor: &mut A,
+    msg: A::Msg,
+    ctx: &mut Context<A>,
+    rx: &mut Rx<A>,
+    addr: &Address<A>,
+    inc: &Incarnation,
+) -> Outcome<Result<(), A::Error>> {
+    if inc.killed.load(Ordering::Acquire) {
+        failing(&ExitReason::Killed, || discard(addr, msg));
+        return Outcome::Killed;
+    }
+    let mut fut = std::pin::pin!(actor.handle(msg, ctx));
+    let mut first = true;
+    poll_fn(|cx| {
+        // Checked just above for the first poll: the message must not be
+        // dropped inside a future that never ran.
+        let check_kill = !std::mem::take(&mut first);
+        poll_hook(fut.as_mut(), cx, rx, inc, addr.id, check_kill)
+    })
+    .await
 }
 
 /// The next item to handle.
@@ -517,20 +562,13 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                 };
                 match action {
                     MessageAction::Deliver => {
-                        Step::after_hook(hook(actor.handle(msg, ctx), rx, inc, id).await, inc)
+                        Step::after_hook(handle_msg(actor, msg, ctx, rx, addr, inc).await, inc)
                     }
                     MessageAction::Delay(d) => {
                         let sleep = addr.kernel.clock.sleep(d);
-                        match hook(sleep, rx, inc, id).await {
-                            Outcome::Killed => {
-                                drop(msg);
-                                Step::after_hook::<A::Error>(Outcome::Killed, inc)
-                            }
-                            _ => Step::after_hook(
-                                hook(actor.handle(msg, ctx), rx, inc, id).await,
-                                inc,
-                            ),
-                        }
+                        // Killed while delayed: `handle_msg` counts it.
+                        let _ = hook(sleep, rx, inc, id).await;
+                        Step::after_hook(handle_msg(actor, msg, ctx, rx, addr, inc).await, inc)
                     }
                     MessageAction::Drop => {
                         drop(msg);
