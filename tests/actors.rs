@@ -251,49 +251,40 @@ async fn stop_is_queued_behind_earlier_messages() {
 // ---- asks ----
 
 /// An ask that is not answered in time fails with `Timeout` (on the
-/// System's clock); the reply that comes later is a `LateReply` dead letter.
+/// System's clock, not before); a reply that comes later is a `LateReply`
+/// dead letter of the asked actor, whether an actor or plain code gives it.
 #[tokio::test]
-async fn ask_timeout_then_late_reply_is_a_dead_letter() {
+async fn ask_timeout_then_late_replies_are_dead_letters() {
     let (system, clock) = manual_system();
     let mut events = system.events();
     let rec = system.spawn(Recorder::default());
-    let mut ask = rec.ask_timeout(Duration::from_millis(50)).ask(Rec::Store);
-    assert!(poll_once(&mut ask).is_pending());
-    // Stored: the actor has handled it once this later ask is answered.
+    let mut first = rec.ask_timeout(Duration::from_millis(50)).ask(Rec::Store);
+    let mut second = rec.ask_timeout(Duration::from_millis(50)).ask(Rec::Store);
+    assert!(poll_once(&mut first).is_pending());
+    assert!(poll_once(&mut second).is_pending());
+    // Both stored: the actor has handled them once this later ask is answered.
     assert_eq!(rec.ask(Rec::Count).await, Ok(0));
     clock.advance(Duration::from_millis(49));
-    assert!(poll_once(&mut ask).is_pending(), "not before its timeout");
+    assert!(poll_once(&mut first).is_pending(), "not before its timeout");
     clock.advance(Duration::from_millis(1));
-    assert_eq!(ask.await, Err(AskError::Timeout));
+    assert_eq!(first.await, Err(AskError::Timeout));
+    assert_eq!(second.await, Err(AskError::Timeout));
+
+    // The test itself answers one, outside any actor...
+    let mut stored = rec.ask(Rec::TakeStored).await.unwrap();
+    stored.pop().unwrap().reply(7);
+    assert_eq!(
+        next_dead_letter(&mut events).await,
+        (rec.id(), DeadLetterReason::LateReply)
+    );
+    // ...and hands the other back to the actor, which answers it.
+    rec.tell(Rec::Store(stored.pop().unwrap())).ok().unwrap();
     rec.tell(Rec::AnswerStored(5)).ok().unwrap();
     assert_eq!(
         next_dead_letter(&mut events).await,
         (rec.id(), DeadLetterReason::LateReply)
     );
-    assert_eq!(system.dead_letters(), 1);
-    system.shutdown().await;
-}
-
-/// A late reply given outside any actor (here, by the test itself) is a
-/// dead letter of the asked actor all the same.
-#[tokio::test]
-async fn a_late_reply_from_outside_an_actor_is_counted() {
-    let (system, clock) = manual_system();
-    let mut events = system.events();
-    let rec = system.spawn(Recorder::default());
-    let mut ask = rec.ask_timeout(Duration::from_millis(10)).ask(Rec::Store);
-    assert!(poll_once(&mut ask).is_pending());
-    let stored = rec.ask(Rec::TakeStored).await.unwrap();
-    clock.advance(Duration::from_millis(10));
-    assert_eq!(ask.await, Err(AskError::Timeout));
-    for r in stored {
-        r.reply(7);
-    }
-    assert_eq!(
-        next_dead_letter(&mut events).await,
-        (rec.id(), DeadLetterReason::LateReply)
-    );
-    assert_eq!(system.dead_letters(), 1);
+    assert_eq!(system.dead_letters(), 2);
     system.shutdown().await;
 }
 
