@@ -285,6 +285,26 @@ mod loom_tests {
         });
     }
 
+    /// `begin_exit` races a re-registration (`add_unique` of a key already
+    /// there, as a second link): the watcher is in the exit list exactly
+    /// once, whatever the order; the duplicate never replaces it.
+    #[test]
+    fn exit_cell_add_unique_vs_begin_exit() {
+        loom::model(|| {
+            let cell = Arc::new(ExitCell::new());
+            cell.add(1, 1u32).unwrap();
+            let adder = {
+                let cell = Arc::clone(&cell);
+                thread::spawn(move || cell.add_unique(1, 2u32))
+            };
+            let taken = cell.begin_exit().expect("first exit");
+            match adder.join().unwrap() {
+                Ok(()) | Err(2) => assert_eq!(taken, vec![(1, 1)]),
+                Err(other) => panic!("handed back {other}"),
+            }
+        });
+    }
+
     /// `begin_exit` races `remove` of an existing watcher: it is either removed
     /// (demonitored) or in the exit list, exactly one of the two.
     #[test]

@@ -37,6 +37,7 @@
 //! | `scheduler::scheduler_wake_from_foreign_thread_vs_park` | a real worker parking vs a wake from a foreign thread: no lost wake-up | 2 | 6.9 s |
 //! | `scheduler::scheduler_two_workers_one_task_two_messages` | the whole scheduler (2 workers, 1 task, 2 messages): never two workers on one task, both messages handled, clean shutdown | 1 | 44.0 s |
 //! | `exit_cell::exit_cell_add_vs_begin_exit` | link/monitor vs exit: notified exactly once | 2 | 0.00 s |
+//! | `exit_cell::exit_cell_add_unique_vs_begin_exit` | re-link vs exit: the link stays, exactly once | 2 | 0.00 s |
 //! | `exit_cell::exit_cell_remove_vs_begin_exit` | unlink vs exit | 2 | 0.00 s |
 //! | `exit_cell::exit_cell_add_remove_vs_two_exits` | three threads: add/remove vs two exits | 2 | 0.01 s |
 //! | `reply::reply_send_vs_close` | the ask reply slot vs timeout: a late reply handed back, freed once | 2 | 0.00 s |
@@ -46,7 +47,7 @@
 //! | `reply::reply_sender_drop_vs_close_with_waker` | drop vs timeout with a registered waker | 2 | 0.00 s |
 //! | `reply::reply_send_vs_waker_replacement` | the asker changing wakers while the reply lands | 2 | 0.01 s |
 //!
-//! 23 models, about 130 s in all. Planted bugs were checked to fail the
+//! 24 models, about 130 s in all. Planted bugs were checked to fail the
 //! models: a receiver that parks without setting `RX_WAITING`, a worker that
 //! parks without looking at the injector, a cancelled send that keeps its
 //! wake-up (loom reports the deadlock), and a sender that reuses a block
