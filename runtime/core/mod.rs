@@ -29,13 +29,9 @@
 //! (`LOOM_MAX_PREEMPTIONS=1` is the quick local smoke run). The table of
 //! models and their measured times is in [`loom_suite`].
 
-// The exit cell and the reply slot serve the actor layer (links, monitors,
-// asks), which builds on this one; until it lands only their tests use them.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod exit_cell;
 pub(crate) mod mailbox;
 pub(crate) mod queue;
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) mod reply;
 pub(crate) mod scheduler;
 pub(crate) mod state;

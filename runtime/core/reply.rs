@@ -108,6 +108,8 @@ pub(crate) struct ReplyReceiver<T> {
 pub(crate) struct NoReply;
 
 /// Why [`ReplyReceiver::try_recv`] returned no value.
+// The models and tests read the slot without a waker; the actor layer polls.
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TryRecvError {
     /// No reply yet; the sender may still send.
@@ -212,6 +214,7 @@ impl<T> ReplyReceiver<T> {
 
     /// Takes the reply without waiting: `Err(Empty)` if the sender may still
     /// send, `Err(NoReply)` if it will not (see [`poll_recv`](Self::poll_recv)).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let snapshot = self.shared.state.load();
         if snapshot.is_complete() || snapshot.is_rx_closed() {
