@@ -32,6 +32,16 @@ enum Shot {
     },
 }
 
+impl Player {
+    fn new(name: &'static str, loud: bool) -> Player {
+        Player {
+            name,
+            hits: 0,
+            loud,
+        }
+    }
+}
+
 impl Actor for Player {
     type Msg = Shot;
     type Error = Infallible;
@@ -67,16 +77,8 @@ impl Actor for Player {
 async fn main() -> Result<(), AskError> {
     // ANCHOR: main
     let system = System::new();
-    let ping = system.spawn(Player {
-        name: "ping",
-        hits: 0,
-        loud: true,
-    });
-    let pong = system.spawn(Player {
-        name: "pong",
-        hits: 0,
-        loud: true,
-    });
+    let ping = system.spawn(Player::new("ping", true));
+    let pong = system.spawn(Player::new("pong", true));
 
     // A short rally, out loud: the ask completes when the last shot lands.
     let last = ping
@@ -90,16 +92,8 @@ async fn main() -> Result<(), AskError> {
     // ANCHOR_END: main
 
     // A long one, quietly, to see the speed of one hop.
-    let quiet_ping = system.spawn(Player {
-        name: "ping",
-        hits: 0,
-        loud: false,
-    });
-    let quiet_pong = system.spawn(Player {
-        name: "pong",
-        hits: 0,
-        loud: false,
-    });
+    let quiet_ping = system.spawn(Player::new("ping", false));
+    let quiet_pong = system.spawn(Player::new("pong", false));
     let hops = 1_000_000;
     let start = Instant::now();
     quiet_ping

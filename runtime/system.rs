@@ -412,10 +412,7 @@ impl Inner {
         if spawn_named(name, move || inner.run_shutdown()).is_err() {
             // No thread for the orderly sequence: stop the workers without
             // waiting (they drop every task, which ends every actor).
-            this.kernel.scheduler.begin_shutdown();
-            for s in this.kernel.dispatchers.values() {
-                s.begin_shutdown();
-            }
+            this.kernel.stop_workers();
             this.ended(ExitReason::Shutdown);
         }
     }
@@ -449,10 +446,7 @@ impl Inner {
         // those workers to finish on their own (the System has ended).
         let workers_deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
         // Every pool starts stopping at once; then each gets the same time.
-        kernel.scheduler.begin_shutdown();
-        for s in kernel.dispatchers.values() {
-            s.begin_shutdown();
-        }
+        kernel.stop_workers();
         let mut stuck = !kernel.scheduler.shutdown_until(workers_deadline);
         for s in kernel.dispatchers.values() {
             stuck |= !s.shutdown_until(workers_deadline);

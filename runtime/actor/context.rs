@@ -251,32 +251,20 @@ fn deliver_timer<A: Actor>(
     inc: &std::sync::Weak<Incarnation>,
     msg: A::Msg,
 ) -> bool {
+    let Some(r) = target.upgrade() else {
+        return false;
+    };
     let alive = inc.upgrade().is_some_and(|i| !i.cell.is_exiting());
-    match target.upgrade() {
-        Some(r) if alive => match r.tell(msg) {
-            Ok(()) => true,
-            Err(e) => {
-                let (reason, more) = match e {
-                    // A full bounded mailbox loses this tick, not the timer.
-                    TellError::Full(_) => (DeadLetterReason::Overflow, true),
-                    TellError::Closed(_) => (DeadLetterReason::TimerToGone, false),
-                };
-                r.addr
-                    .kernel
-                    .dead_letter(r.id(), std::any::type_name::<A::Msg>(), reason);
-                more
-            }
-        },
-        Some(r) => {
-            r.addr.kernel.dead_letter(
-                r.id(),
-                std::any::type_name::<A::Msg>(),
-                DeadLetterReason::TimerToGone,
-            );
-            false
-        }
-        None => false,
-    }
+    let (reason, more) = match alive.then(|| r.tell(msg)) {
+        Some(Ok(())) => return true,
+        // A full bounded mailbox loses this tick, not the timer.
+        Some(Err(TellError::Full(_))) => (DeadLetterReason::Overflow, true),
+        Some(Err(TellError::Closed(_))) | None => (DeadLetterReason::TimerToGone, false),
+    };
+    r.addr
+        .kernel
+        .dead_letter(r.id(), std::any::type_name::<A::Msg>(), reason);
+    more
 }
 
 impl<A: Actor> fmt::Debug for Context<A> {

@@ -133,8 +133,8 @@ impl EventStream {
 impl Drop for EventStream {
     fn drop(&mut self) {
         let mut subs = self.bus.subscribers.lock();
-        subs.retain(|s| !Arc::ptr_eq(s, &self.sub));
-        self.bus.active.store(subs.len(), Ordering::Release);
+        subs.list.retain(|s| !Arc::ptr_eq(s, &self.sub));
+        self.bus.active.store(subs.list.len(), Ordering::Release);
     }
 }
 
@@ -152,12 +152,17 @@ pub(crate) struct EventBus {
 }
 
 struct BusInner {
-    /// The subscribers, and whether the bus is closed (the System ended).
-    subscribers: Mutex<Vec<Arc<Subscriber>>>,
-    closed: crate::sync::AtomicBool,
+    subscribers: Mutex<Subscribers>,
+    /// `subscribers.list.len()`, readable without the lock.
     active: AtomicUsize,
-    /// Guarded by `subscribers`' lock.
-    seq: Mutex<u64>,
+}
+
+struct Subscribers {
+    list: Vec<Arc<Subscriber>>,
+    /// The last sequence number given out.
+    seq: u64,
+    /// The System ended: no more events.
+    closed: bool,
 }
 
 struct Subscriber {
@@ -174,10 +179,12 @@ impl EventBus {
     pub(crate) fn new() -> Self {
         EventBus {
             inner: Arc::new(BusInner {
-                subscribers: Mutex::new(Vec::new()),
-                closed: crate::sync::AtomicBool::new(false),
+                subscribers: Mutex::new(Subscribers {
+                    list: Vec::new(),
+                    seq: 0,
+                    closed: false,
+                }),
                 active: AtomicUsize::new(0),
-                seq: Mutex::new(0),
             }),
         }
     }
@@ -191,11 +198,10 @@ impl EventBus {
             }),
         });
         let mut subs = self.inner.subscribers.lock();
-        // Read under the lock `close` takes: a stream made after the System
-        // ended is ended too.
-        sub.queue.lock().closed = self.inner.closed.load(Ordering::Acquire);
-        subs.push(sub.clone());
-        self.inner.active.store(subs.len(), Ordering::Release);
+        // A stream made after the System ended is ended too.
+        sub.queue.lock().closed = subs.closed;
+        subs.list.push(sub.clone());
+        self.inner.active.store(subs.list.len(), Ordering::Release);
         EventStream {
             sub,
             bus: self.inner.clone(),
@@ -210,17 +216,13 @@ impl EventBus {
         }
         let mut wake = Vec::new();
         {
-            let subs = self.inner.subscribers.lock();
-            if subs.is_empty() {
+            let mut subs = self.inner.subscribers.lock();
+            if subs.list.is_empty() {
                 return;
             }
-            let seq = {
-                let mut s = self.inner.seq.lock();
-                *s += 1;
-                *s
-            };
-            let event = make(seq);
-            for sub in subs.iter() {
+            subs.seq += 1;
+            let event = make(subs.seq);
+            for sub in subs.list.iter() {
                 let mut q = sub.queue.lock();
                 q.events.push_back(event.clone());
                 if let Some(w) = q.waker.take() {
@@ -235,9 +237,9 @@ impl EventBus {
 
     /// The System is gone: streams end once drained.
     pub(crate) fn close(&self) {
-        let subs = self.inner.subscribers.lock();
-        self.inner.closed.store(true, Ordering::Release);
-        for sub in subs.iter() {
+        let mut subs = self.inner.subscribers.lock();
+        subs.closed = true;
+        for sub in subs.list.iter() {
             let mut q = sub.queue.lock();
             q.closed = true;
             if let Some(w) = q.waker.take() {

@@ -132,8 +132,17 @@ impl Kernel {
         self.shutting_down.load(Ordering::Acquire)
     }
 
-    pub(crate) fn begin_shutdown(&self) -> bool {
-        !self.shutting_down.swap(true, Ordering::AcqRel)
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+    }
+
+    /// Every worker pool (the default one and the named dispatchers) stops
+    /// taking work; nothing waits for them.
+    pub(crate) fn stop_workers(&self) {
+        self.scheduler.begin_shutdown();
+        for s in self.dispatchers.values() {
+            s.begin_shutdown();
+        }
     }
 
     /// Messages accepted and then not processed, so far.
@@ -233,9 +242,7 @@ impl Kernel {
 
     /// The run loop of `pid` is gone (no zombie any more).
     pub(crate) fn run_loop_done(&self, pid: Pid) {
-        if !self.watchdog.killed.lock().is_empty() {
-            self.watchdog.killed.lock().remove(&pid.0);
-        }
+        self.watchdog.killed.lock().remove(&pid.0);
     }
 }
 

@@ -442,7 +442,6 @@ async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
     let mut state = State {
         actor: Some(actor),
         addr: guard.addr.clone(),
-        inc: guard.inc.clone(),
     };
     let rx = match guard.rx.take() {
         Some(rx) => Some(rx),
@@ -465,12 +464,11 @@ async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
 
 /// The actor's state while its run loop owns it. If the task is dropped
 /// before the run loop ends, this closes the address first (DESIGN.md §4:
-/// closed before the state is dropped), then drops the state failing the
-/// requests it holds.
+/// closed before the state is dropped), then drops the state; the requests
+/// it holds fail in `ActorTask`'s drop scope.
 struct State<A: Actor> {
     actor: Option<A>,
     addr: Arc<Address<A>>,
-    inc: Arc<Incarnation>,
 }
 
 impl<A: Actor> Drop for State<A> {
@@ -481,15 +479,7 @@ impl<A: Actor> Drop for State<A> {
         if !self.addr.is_supervised() {
             self.addr.mailbox.close();
         }
-        let reason = if self.inc.killed.load(Ordering::Acquire) {
-            ExitReason::Killed
-        } else {
-            ExitReason::Shutdown
-        };
-        let (dropped, _) = failing(&reason, || {
-            catch_unwind(AssertUnwindSafe(move || drop(actor)))
-        });
-        if dropped.is_err() {
+        if catch_unwind(AssertUnwindSafe(move || drop(actor))).is_err() {
             tracing::error!(actor = %self.addr.id, "the actor's Drop panicked");
         }
     }
