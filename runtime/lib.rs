@@ -80,12 +80,28 @@ mod core;
 #[cfg(not(keel_loom))]
 pub mod time;
 
-// Empty until the macro layer lands; the re-export is in place so that
-// `keel::Actor` is both the trait and the derive from the start.
+// `keel::Actor` is both the trait and the derive (as serde does it);
+// `#[keel::messages]` and its `#[message]` marker come along.
 #[cfg(all(feature = "macros", not(keel_loom)))]
 #[doc(inline)]
-#[allow(unused_imports, unreachable_pub)]
-pub use keel_macros::*;
+pub use keel_macros::{message, messages, Actor};
+
+/// What the macros' generated code names, and nothing else: not part of
+/// keel's API.
+#[cfg(not(keel_loom))]
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::actor::derive::{HookResult, Messages, StartResult};
+    pub use crate::actor::{
+        Actor, ActorConfig, ActorRef, AnyRef, AskFuture, Context, ExitReason, MailboxConfig,
+        MonitorRef, Overflow, ReplyTo, Start, TellError, Timed,
+    };
+    pub use std::convert::Infallible;
+    pub use std::fmt;
+    pub use std::future::Future;
+    pub use std::marker::{PhantomData, Send};
+    pub use std::result::Result;
+}
 
 /// The engine's internals, for keel's own benchmarks, stress tests and the
 /// engine preview example only.

@@ -35,6 +35,7 @@ use std::future::Future;
 pub(crate) mod address;
 pub(crate) mod ask;
 pub(crate) mod context;
+pub(crate) mod derive;
 pub(crate) mod error;
 pub(crate) mod events;
 pub(crate) mod exit;
@@ -70,6 +71,12 @@ pub use self::refs::{ActorRef, AnyRef, MonitorRef, Recipient, Timed, WeakActorRe
 ///   signal kills an actor that does not trap exits;
 /// - [`on_exit`](Actor::on_exit) for exit signals, only while trapping exits;
 /// - [`on_down`](Actor::on_down) for monitors.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an actor",
+    label = "not an actor",
+    note = "add `#[derive(Actor)]` to `{Self}` (its messages come from a `#[keel::messages]` \
+            impl block), or implement `keel::Actor` by hand"
+)]
 pub trait Actor: Send + Sized + 'static {
     /// The messages this actor handles.
     type Msg: Send + 'static;

@@ -1,0 +1,108 @@
+//! What stands in for the generated code when the input has errors: the
+//! errors, the user's item, and just enough of the generated code that the
+//! rest of the crate does not pile more errors on top (thiserror's
+//! approach).
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{DeriveInput, Error, GenericParam, ItemImpl, Type};
+
+use crate::expand::private_path;
+
+/// `#[derive(Actor)]` with bad attributes: the errors and a default
+/// `impl Actor`.
+pub(crate) fn derive_actor(error: Error, input: &DeriveInput) -> TokenStream {
+    let krate = private_path(None);
+    let errors = error.to_compile_error();
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #errors
+
+        #[automatically_derived]
+        impl #impl_generics #krate::Actor for #ident #ty_generics #where_clause {
+            type Msg = <Self as #krate::Messages>::Msg;
+            type Error = #krate::Infallible;
+
+            fn handle(
+                &mut self,
+                msg: <Self as #krate::Actor>::Msg,
+                ctx: &mut #krate::Context<Self>,
+            ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
+                <Self as #krate::Messages>::dispatch(self, msg, ctx)
+            }
+        }
+    }
+}
+
+/// `#[keel::messages]` with errors: the errors, the block (markers removed
+/// when it parsed), and an empty message type so that a derive does not
+/// also report the block missing.
+pub(crate) fn messages(error: Error, item: Option<ItemImpl>, raw: TokenStream) -> TokenStream {
+    let errors = error.to_compile_error();
+    let Some(item) = item.or_else(|| syn::parse2::<ItemImpl>(raw.clone()).ok()) else {
+        return quote!(#errors #raw);
+    };
+    let item = strip_markers(item);
+    let stub_fits = item.trait_.is_none()
+        && matches!(&*item.self_ty, Type::Path(_))
+        && !item
+            .generics
+            .params
+            .iter()
+            .any(|p| matches!(p, GenericParam::Lifetime(_)));
+    if !stub_fits {
+        return quote!(#errors #item);
+    }
+    let krate = private_path(None);
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    quote! {
+        #errors
+        #item
+
+        #[automatically_derived]
+        impl #impl_generics #krate::Messages for #self_ty #where_clause {
+            type Msg = #krate::Infallible;
+
+            fn dispatch<E>(
+                &mut self,
+                msg: <Self as #krate::Messages>::Msg,
+                _ctx: &mut #krate::Context<Self>,
+            ) -> impl #krate::Future<Output = #krate::Result<(), E>> + #krate::Send
+            where
+                Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
+            {
+                async move { match msg {} }
+            }
+        }
+    }
+}
+
+/// `#[message]` outside a messages block: an error on the item, which is
+/// kept as written.
+pub(crate) fn stray_message(args: TokenStream, item: TokenStream) -> TokenStream {
+    let error = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        _ if !args.is_empty() => Error::new_spanned(&args, ""),
+        Ok(f) => Error::new(f.sig.ident.span(), ""),
+        Err(_) => Error::new_spanned(&item, ""),
+    };
+    let error = Error::new(
+        error.span(),
+        "`#[message]` only works inside a `#[keel::messages]` impl block: put \
+         `#[keel::messages]` on the `impl` that holds this method",
+    )
+    .to_compile_error();
+    quote!(#error #item)
+}
+
+fn strip_markers(mut item: ItemImpl) -> ItemImpl {
+    for impl_item in &mut item.items {
+        if let syn::ImplItem::Fn(f) = impl_item {
+            f.attrs.retain(|a| {
+                let segments = &a.path().segments;
+                segments.last().is_none_or(|s| s.ident != "message")
+            });
+        }
+    }
+    item
+}
