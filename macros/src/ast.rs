@@ -13,8 +13,8 @@
 //! 6. a message's name is not one a ref already answers to ([`RESERVED`]),
 //!    and no two messages map to the same variant;
 //! 7. `#[message]` takes no arguments and marks methods only.
-use proc_macro2::Span;
-use syn::spanned::Spanned;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{
@@ -83,8 +83,12 @@ pub(crate) struct Message {
     pub(crate) takes_ctx: bool,
     /// The reply type of an ask (`Self` spelled out); `None` for a tell.
     pub(crate) reply: Option<Type>,
-    /// `#[doc]` attributes of the method.
+    /// `#[doc]` attributes of the method, repeated on its variant and ref
+    /// method.
     pub(crate) docs: Vec<Attribute>,
+    /// `#[deprecated]` of the method, repeated on its ref method (where the
+    /// callers are).
+    pub(crate) deprecated: Vec<Attribute>,
     /// `#[cfg]` attributes of the method, repeated on everything generated
     /// for it.
     pub(crate) cfgs: Vec<Attribute>,
@@ -112,7 +116,7 @@ impl Block {
                     Ok(m) => messages.push(m),
                     Err(e) => errors.push(e),
                 },
-                _ => errors.push(Error::new(
+                _ => errors.push(Error::new_spanned(
                     marker,
                     "`#[message]` marks a method; this item is not one",
                 )),
@@ -130,20 +134,20 @@ impl Message {
         let sig = &method.sig;
         let mut errors = Errors::default();
         if let Some(unsafety) = &sig.unsafety {
-            errors.push(Error::new(
-                unsafety.span(),
+            errors.push(Error::new_spanned(
+                unsafety,
                 "a message cannot be an `unsafe fn`",
             ));
         }
         if let Some(abi) = &sig.abi {
-            errors.push(Error::new(
-                abi.span(),
+            errors.push(Error::new_spanned(
+                abi,
                 "a message cannot have an `extern` ABI",
             ));
         }
         if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            errors.push(Error::new(
-                sig.generics.span(),
+            errors.push(Error::new_spanned(
+                &sig.generics,
                 "a message cannot be generic: its arguments become fields of the actor's \
                  message enum",
             ));
@@ -164,15 +168,15 @@ impl Message {
         match inputs.next() {
             Some(FnArg::Receiver(r)) if r.reference.is_some() && r.colon_token.is_none() => {
                 if sig.asyncness.is_some() && r.mutability.is_none() {
-                    errors.push(Error::new(
-                        r.span(),
+                    errors.push(Error::new_spanned(
+                        r,
                         "an `async fn` message must take `&mut self`: a future that holds \
                          `&self` across an await needs `Self: Sync`, which actors need not be",
                     ));
                 }
             }
-            Some(FnArg::Receiver(r)) => errors.push(Error::new(
-                r.span(),
+            Some(FnArg::Receiver(r)) => errors.push(Error::new_spanned(
+                r,
                 "a message takes `&self` or `&mut self`",
             )),
             _ => errors.push(Error::new(
@@ -189,8 +193,8 @@ impl Message {
             let name = match &*arg.pat {
                 Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
                 pat => {
-                    errors.push(Error::new(
-                        pat.span(),
+                    errors.push(Error::new_spanned(
+                        pat,
                         "a message argument must be a plain name (it becomes a field of the \
                          message)",
                     ));
@@ -199,8 +203,8 @@ impl Message {
             };
             match context_arg(&arg.ty) {
                 Some(Ok(())) if i + 1 == rest.len() => takes_ctx = true,
-                Some(Ok(())) => errors.push(Error::new(
-                    arg.ty.span(),
+                Some(Ok(())) => errors.push(Error::new_spanned(
+                    &arg.ty,
                     "`ctx: &mut Context<Self>` must be a message's last argument",
                 )),
                 Some(Err(e)) => errors.push(e),
@@ -232,6 +236,7 @@ impl Message {
             takes_ctx,
             reply,
             docs: attrs_named(&method.attrs, "doc"),
+            deprecated: attrs_named(&method.attrs, "deprecated"),
             cfgs: attrs_named(&method.attrs, "cfg"),
         })
     }
@@ -240,8 +245,8 @@ impl Message {
 /// Rule 1: an inherent impl of a named type, no lifetime generics.
 fn check_header(item: &ItemImpl) -> Result<Ident> {
     if let Some((_, path, _)) = &item.trait_ {
-        return Err(Error::new(
-            path.span(),
+        return Err(Error::new_spanned(
+            path,
             "`#[keel::messages]` goes on an inherent impl block (`impl Counter { .. }`), not a \
              trait impl",
         ));
@@ -250,18 +255,18 @@ fn check_header(item: &ItemImpl) -> Result<Ident> {
         GenericParam::Lifetime(lt) => Some(lt),
         _ => None,
     }) {
-        return Err(Error::new(
-            lt.span(),
+        return Err(Error::new_spanned(
+            lt,
             "an actor is `'static`: its messages block cannot be generic over lifetimes",
         ));
     }
     match &*item.self_ty {
         Type::Path(TypePath { qself: None, path }) => match path.segments.last() {
             Some(last) => Ok(last.ident.clone()),
-            None => Err(Error::new(path.span(), "expected the actor's type")),
+            None => Err(Error::new_spanned(path, "expected the actor's type")),
         },
-        other => Err(Error::new(
-            other.span(),
+        other => Err(Error::new_spanned(
+            other,
             "`#[keel::messages]` goes on the impl block of a named type (a struct or enum)",
         )),
     }
@@ -292,22 +297,25 @@ fn impl_item_attrs(item: &mut ImplItem) -> Option<&mut Vec<Attribute>> {
     }
 }
 
-/// Removes the `#[message]` markers from `attrs`, returning the span of the
-/// first (rule 7: a marker with arguments, or a second one, is an error).
-fn take_markers(attrs: Option<&mut Vec<Attribute>>, errors: &mut Errors) -> Option<Span> {
+/// Removes the `#[message]` markers from `attrs`, returning the first
+/// (rule 7: a marker with arguments, or a second one, is an error).
+fn take_markers(attrs: Option<&mut Vec<Attribute>>, errors: &mut Errors) -> Option<Attribute> {
     let attrs = attrs?;
-    let mut found: Option<Span> = None;
+    let mut found: Option<Attribute> = None;
     attrs.retain(|attr| {
         if !is_marker(attr) {
             return true;
         }
-        if let Err(e) = attr.meta.require_path_only() {
-            errors.push(Error::new(e.span(), "`#[message]` takes no arguments"));
+        if attr.meta.require_path_only().is_err() {
+            errors.push(Error::new_spanned(
+                &attr.meta,
+                "`#[message]` takes no arguments",
+            ));
         }
         if found.is_some() {
-            errors.push(Error::new(attr.span(), "duplicate `#[message]`"));
+            errors.push(Error::new_spanned(attr, "duplicate `#[message]`"));
         }
-        found.get_or_insert(attr.span());
+        found.get_or_insert_with(|| attr.clone());
         false
     });
     found
@@ -338,8 +346,8 @@ fn context_arg(ty: &Type) -> Option<Result<()>> {
     }
     Some(match r.mutability {
         Some(_) => Ok(()),
-        None => Err(Error::new(
-            ty.span(),
+        None => Err(Error::new_spanned(
+            ty,
             "a message takes its context as `ctx: &mut Context<Self>`",
         )),
     })
@@ -358,34 +366,43 @@ fn owned(ty: &Type, what: &str) -> Result<()> {
         Inferred,
     }
     #[derive(Default)]
-    struct Finder(Option<(Span, Problem)>);
+    struct Finder(Option<(TokenStream, Problem)>);
     impl Finder {
-        fn found(&mut self, span: Span, problem: Problem) {
-            self.0.get_or_insert((span, problem));
+        fn found(&mut self, node: &dyn ToTokens, problem: Problem) {
+            self.0
+                .get_or_insert_with(|| (node.to_token_stream(), problem));
         }
     }
     impl<'ast> Visit<'ast> for Finder {
         fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
             if r.lifetime.as_ref().is_none_or(|l| l.ident != "static") {
-                self.found(r.span(), Problem::Borrowed);
+                self.found(r, Problem::Borrowed);
             }
             syn::visit::visit_type_reference(self, r);
         }
         fn visit_lifetime(&mut self, lt: &'ast syn::Lifetime) {
             if lt.ident != "static" {
-                self.found(lt.span(), Problem::Borrowed);
+                self.found(lt, Problem::Borrowed);
             }
         }
         fn visit_type_impl_trait(&mut self, t: &'ast syn::TypeImplTrait) {
-            self.found(t.span(), Problem::ImplTrait);
+            self.found(t, Problem::ImplTrait);
         }
         fn visit_type_infer(&mut self, t: &'ast syn::TypeInfer) {
-            self.found(t.span(), Problem::Inferred);
+            self.found(t, Problem::Inferred);
+        }
+        // `fn(&str)` and `Fn(&mut T)`: their borrows are the function's own
+        // (higher-ranked), not the message's.
+        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments(
+            &mut self,
+            _: &'ast syn::ParenthesizedGenericArguments,
+        ) {
         }
     }
     let mut finder = Finder::default();
     finder.visit_type(ty);
-    let Some((span, problem)) = finder.0 else {
+    let Some((node, problem)) = finder.0 else {
         return Ok(());
     };
     let msg = match problem {
@@ -396,7 +413,7 @@ fn owned(ty: &Type, what: &str) -> Result<()> {
         Problem::ImplTrait => format!("{what} cannot be `impl Trait`: name the type"),
         Problem::Inferred => format!("{what} must be written out, not inferred"),
     };
-    Err(Error::new(span, msg))
+    Err(Error::new_spanned(node, msg))
 }
 
 /// The type with `Self` spelled as the actor's type, for use outside the
@@ -404,6 +421,11 @@ fn owned(ty: &Type, what: &str) -> Result<()> {
 fn with_self(ty: &Type, self_ty: &Type) -> Type {
     struct Replace<'a>(&'a Type);
     impl VisitMut for Replace<'_> {
+        // `Self::LEN` in `[u64; Self::LEN]`.
+        fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+            syn::visit_mut::visit_expr_path_mut(self, e);
+            self.expr_path(e);
+        }
         fn visit_type_mut(&mut self, ty: &mut Type) {
             syn::visit_mut::visit_type_mut(self, ty);
             let Type::Path(TypePath { qself: None, path }) = ty else {
@@ -419,6 +441,16 @@ fn with_self(ty: &Type, self_ty: &Type) -> Type {
                 let actor = self.0;
                 *ty = syn::parse_quote!(<#actor>::#(#rest)::*);
             }
+        }
+    }
+    impl Replace<'_> {
+        fn expr_path(&self, e: &mut syn::ExprPath) {
+            if e.qself.is_some() || e.path.segments.first().is_none_or(|s| s.ident != "Self") {
+                return;
+            }
+            let rest: Vec<_> = e.path.segments.iter().skip(1).collect();
+            let actor = self.0;
+            *e = syn::parse_quote!(<#actor>::#(#rest)::*);
         }
     }
     let mut ty = ty.clone();

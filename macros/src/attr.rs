@@ -36,8 +36,9 @@ pub(crate) struct MessagesArgs {
 }
 
 impl ActorAttrs {
-    /// Reads every `#[actor(...)]` among `attrs`, collecting all errors.
-    pub(crate) fn parse(attrs: &[Attribute]) -> Result<ActorAttrs> {
+    /// Reads every `#[actor(...)]` among `attrs`, collecting all errors;
+    /// what parsed is returned either way (the fallback needs `crate`).
+    pub(crate) fn parse(attrs: &[Attribute]) -> (ActorAttrs, Option<Error>) {
         let mut out = ActorAttrs::default();
         let mut errors = Errors::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident("actor")) {
@@ -54,14 +55,14 @@ impl ActorAttrs {
         if errors.is_empty() {
             out.check_conflicts(&mut errors);
         }
-        errors.finish(out)
+        (out, errors.0)
     }
 
     fn key(&mut self, meta: &ParseNestedMeta<'_>) -> Result<()> {
-        let key = meta
-            .path
-            .get_ident()
-            .ok_or_else(|| meta.error(format!("expected one of: {ACTOR_KEYS}")))?;
+        let Some(key) = meta.path.get_ident() else {
+            skip_value(meta)?;
+            return Err(meta.error(format!("expected one of: {ACTOR_KEYS}")));
+        };
         let span = key.span();
         match key.to_string().as_str() {
             "crate" => set(&mut self.krate, key, parse_path(meta)?),
@@ -99,10 +100,13 @@ impl ActorAttrs {
             "stopped" => set(&mut self.stopped, key, meta.value()?.parse()?),
             "on_exit" => set(&mut self.on_exit, key, meta.value()?.parse()?),
             "on_down" => set(&mut self.on_down, key, meta.value()?.parse()?),
-            other => Err(Error::new(
-                span,
-                format!("unknown `actor` attribute `{other}`; expected one of: {ACTOR_KEYS}"),
-            )),
+            other => {
+                skip_value(meta)?;
+                Err(Error::new(
+                    span,
+                    format!("unknown `actor` attribute `{other}`; expected one of: {ACTOR_KEYS}"),
+                ))
+            }
         }
     }
 
@@ -181,8 +185,20 @@ fn flag(meta: &ParseNestedMeta<'_>, span: Span) -> Result<Span> {
     if meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
         Ok(span)
     } else {
+        skip_value(meta)?;
         Err(meta.error("this attribute takes no value: write it alone"))
     }
+}
+
+/// Consumes what follows a key that is rejected (`= value` or `(...)`), so
+/// that the rejection is the only error.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::TokenTree>()?;
+    }
+    Ok(())
 }
 
 fn parse_path(meta: &ParseNestedMeta<'_>) -> Result<Path> {

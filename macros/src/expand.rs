@@ -12,20 +12,20 @@ use crate::fallback;
 
 /// `#[derive(Actor)]`.
 pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
-    let attrs = match ActorAttrs::parse(&input.attrs) {
-        Ok(attrs) => attrs,
-        Err(e) => return fallback::derive_actor(e, input),
-    };
+    let (attrs, error) = ActorAttrs::parse(&input.attrs);
     let krate = private_path(attrs.krate.as_ref());
+    if let Some(e) = error {
+        return fallback::derive_actor(e, input, &krate);
+    }
     let ident = &input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
 
     let error = match &attrs.error {
         Some(ty) => quote!(#ty),
         None => quote!(#krate::Infallible),
     };
     let started = attrs.started.as_ref().map(|path| {
-        quote_spanned! {path.span()=>
+        quote_spanned! {hook_span(path)=>
             fn started(
                 &mut self,
                 ctx: &mut #krate::Context<Self>,
@@ -36,7 +36,7 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         }
     });
     let stopped = attrs.stopped.as_ref().map(|path| {
-        quote_spanned! {path.span()=>
+        quote_spanned! {hook_span(path)=>
             fn stopped(
                 &mut self,
                 reason: &#krate::ExitReason,
@@ -47,7 +47,7 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         }
     });
     let on_exit = attrs.on_exit.as_ref().map(|path| {
-        quote_spanned! {path.span()=>
+        quote_spanned! {hook_span(path)=>
             fn on_exit(
                 &mut self,
                 from: #krate::AnyRef,
@@ -60,7 +60,7 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         }
     });
     let on_down = attrs.on_down.as_ref().map(|path| {
-        quote_spanned! {path.span()=>
+        quote_spanned! {hook_span(path)=>
             fn on_down(
                 &mut self,
                 monitor: #krate::MonitorRef,
@@ -73,10 +73,11 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         }
     });
     let config = config(&attrs, &krate);
+    let actor_where = actor_where(input, &krate);
 
     quote! {
         #[automatically_derived]
-        impl #impl_generics #krate::Actor for #ident #ty_generics #where_clause {
+        impl #impl_generics #krate::Actor for #ident #ty_generics #actor_where {
             type Msg = <Self as #krate::Messages>::Msg;
             type Error = #error;
 
@@ -96,6 +97,15 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
             #config
         }
     }
+}
+
+/// The derived impl's `where`: the type's own bounds, and what an actor
+/// needs, so that bounds written only on the messages block (`impl<T: Send
+/// + 'static> Bag<T>`) are enough.
+pub(crate) fn actor_where(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
+    let preds = input.generics.where_clause.as_ref().map(|w| &w.predicates);
+    let comma = preds.filter(|p| !p.empty_or_trailing()).map(|_| quote!(,));
+    quote!(where #preds #comma Self: #krate::Messages + #krate::Send + 'static)
 }
 
 /// `fn config()` when an attribute sets something.
@@ -135,7 +145,7 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
     let krate = private_path(args.krate.as_ref());
     let block = match Block::parse(&mut item) {
         Ok(block) => block,
-        Err(e) => return fallback::messages(e, Some(item), TokenStream::new()),
+        Err(e) => return fallback::messages(e, Some(item), TokenStream::new(), &krate),
     };
     let Block { actor, messages } = &block;
     let item = &item;
@@ -172,8 +182,12 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
     let arms = messages.iter().map(|m| dispatch_arm(m, &msg_enum));
     let debug_arms = messages.iter().map(|m| {
         let Message { variant, cfgs, .. } = m;
-        let text = format!("{msg_enum}::{variant}(..)");
-        quote!(#(#cfgs)* #msg_enum::#variant(..) => f.write_str(#text),)
+        let rest = parens(m, quote!(..));
+        let text = format!(
+            "{msg_enum}::{variant}{}",
+            if rest.is_some() { "(..)" } else { "" }
+        );
+        quote!(#(#cfgs)* #msg_enum::#variant #rest => f.write_str(#text),)
     });
     let trait_methods = messages
         .iter()
@@ -229,9 +243,21 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
          A message without a return value is a tell, one with a return value an ask."
     );
     let timed_lt = quote!('__keel_timed);
+    let where_preds = item.generics.where_clause.as_ref().map(|w| &w.predicates);
+    // The ref impls are for any actor with this message type, so that a
+    // missing derive is one error (the check below), not one per impl.
+    let actor_is = quote!(__KeelA: #krate::Actor<Msg = #msg_enum #ty_generics>);
+    // A second block for the same actor redefines this first.
+    let one_block = format_ident!("__keel_one_messages_block_per_actor_{}", actor);
 
     quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        const #one_block: () = ();
+
         #item
+
+
 
         #[doc = #enum_doc]
         #[allow(dead_code, private_interfaces, unreachable_pub)]
@@ -253,7 +279,7 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
             type Msg = #msg_enum #ty_generics;
 
             #[inline]
-            #[allow(unused_variables)]
+            #[allow(unused_variables, deprecated)]
             fn dispatch<E>(
                 &mut self,
                 __keel_msg: <Self as #krate::Messages>::Msg,
@@ -273,12 +299,21 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl #impl_generics #ref_trait #ty_generics for #krate::ActorRef<#self_ty> #where_clause {
+        impl <__KeelA, #generic_params> #ref_trait #ty_generics for #krate::ActorRef<__KeelA>
+        where
+            #actor_is,
+            #where_preds
+        {
             #(#ref_impls)*
         }
 
         #[automatically_derived]
-        impl <#timed_lt, #generic_params> #ref_trait #ty_generics for #krate::Timed<#timed_lt, #self_ty> #where_clause {
+        impl <#timed_lt, __KeelA, #generic_params> #ref_trait #ty_generics
+            for #krate::Timed<#timed_lt, __KeelA>
+        where
+            #actor_is,
+            #where_preds
+        {
             #(#timed_impls)*
         }
     }
@@ -306,10 +341,16 @@ fn variant(m: &Message, krate: &TokenStream) -> TokenStream {
         let text = format!(" The message `{method}` ({what}).");
         quote!(#[doc = #text])
     });
+    let fields = parens(m, quote!(#(#tys,)* #reply));
     quote! {
         #(#docs)* #default_doc #(#cfgs)*
-        #variant(#(#tys,)* #reply),
+        #variant #fields,
     }
+}
+
+/// `(fields)`, or nothing for a tell without arguments (a unit variant).
+fn parens(m: &Message, fields: TokenStream) -> Option<TokenStream> {
+    (!m.args.is_empty() || m.reply.is_some()).then(|| quote!((#fields)))
 }
 
 /// `CounterMsg::Add(by) => { Self::add(self, by); }`.
@@ -329,9 +370,10 @@ fn dispatch_arm(m: &Message, msg_enum: &syn::Ident) -> TokenStream {
     let call_args = names.iter().map(|n| quote!(#n)).chain(ctx);
     let call = quote!(Self::#method(self, #(#call_args),*));
     let call = if *is_async { quote!(#call.await) } else { call };
+    let fields = parens(m, quote!(#(#names,)*));
     match reply {
         None => quote! {
-            #(#cfgs)* #msg_enum::#variant(#(#names,)*) => { #call; }
+            #(#cfgs)* #msg_enum::#variant #fields => { #call; }
         },
         Some(_) => quote! {
             #(#cfgs)* #msg_enum::#variant(#(#names,)* __keel_reply) => {
@@ -356,6 +398,7 @@ fn ref_method(
         args,
         reply,
         docs,
+        deprecated,
         cfgs,
         ..
     } = m;
@@ -377,12 +420,15 @@ fn ref_method(
             quote!(#[doc = #text])
         });
         return quote! {
-            #(#docs)* #default_doc #(#cfgs)*
+            #(#docs)* #default_doc #(#deprecated)* #(#cfgs)*
             fn #method(&self, #(#params),*) -> #output;
         };
     };
     let body = match reply {
-        None => quote!(#on::tell(self, #msg_enum::#variant(#(#names),*))),
+        None => {
+            let fields = parens(m, quote!(#(#names),*));
+            quote!(#on::tell(self, #msg_enum::#variant #fields))
+        }
         Some(_) => quote! {
             #on::ask(self, move |__keel_reply| #msg_enum::#variant(#(#names,)* __keel_reply))
         },
@@ -394,6 +440,13 @@ fn ref_method(
             #body
         }
     }
+}
+
+/// Where a hook's errors point: its name, the last segment of its path.
+fn hook_span(path: &Path) -> proc_macro2::Span {
+    path.segments
+        .last()
+        .map_or_else(|| path.span(), |s| s.ident.span())
 }
 
 /// `::keel::__private`, or `<crate = "...">::__private`.

@@ -6,20 +6,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{DeriveInput, Error, GenericParam, ItemImpl, Type};
 
-use crate::expand::private_path;
-
 /// `#[derive(Actor)]` with bad attributes: the errors and a default
 /// `impl Actor`.
-pub(crate) fn derive_actor(error: Error, input: &DeriveInput) -> TokenStream {
-    let krate = private_path(None);
+pub(crate) fn derive_actor(error: Error, input: &DeriveInput, krate: &TokenStream) -> TokenStream {
     let errors = error.to_compile_error();
     let ident = &input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
+    let actor_where = crate::expand::actor_where(input, krate);
     quote! {
         #errors
 
         #[automatically_derived]
-        impl #impl_generics #krate::Actor for #ident #ty_generics #where_clause {
+        impl #impl_generics #krate::Actor for #ident #ty_generics #actor_where {
             type Msg = <Self as #krate::Messages>::Msg;
             type Error = #krate::Infallible;
 
@@ -37,14 +35,18 @@ pub(crate) fn derive_actor(error: Error, input: &DeriveInput) -> TokenStream {
 /// `#[keel::messages]` with errors: the errors, the block (markers removed
 /// when it parsed), and an empty message type so that a derive does not
 /// also report the block missing.
-pub(crate) fn messages(error: Error, item: Option<ItemImpl>, raw: TokenStream) -> TokenStream {
+pub(crate) fn messages(
+    error: Error,
+    item: Option<ItemImpl>,
+    raw: TokenStream,
+    krate: &TokenStream,
+) -> TokenStream {
     let errors = error.to_compile_error();
     let Some(item) = item.or_else(|| syn::parse2::<ItemImpl>(raw.clone()).ok()) else {
         return quote!(#errors #raw);
     };
     let item = strip_markers(item);
-    let stub_fits = item.trait_.is_none()
-        && matches!(&*item.self_ty, Type::Path(_))
+    let stub_fits = matches!(&*item.self_ty, Type::Path(_))
         && !item
             .generics
             .params
@@ -53,7 +55,6 @@ pub(crate) fn messages(error: Error, item: Option<ItemImpl>, raw: TokenStream) -
     if !stub_fits {
         return quote!(#errors #item);
     }
-    let krate = private_path(None);
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
     quote! {

@@ -140,7 +140,7 @@ pub fn messages(args: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.clone().into();
     let args = match attr::MessagesArgs::parse(args.into()) {
         Ok(args) => args,
-        Err(e) => return fallback::messages(e, None, item2).into(),
+        Err(e) => return fallback::messages(e, None, item2, &expand::private_path(None)).into(),
     };
     let block = syn::parse_macro_input!(item as syn::ItemImpl);
     expand::messages(args, block).into()

@@ -180,6 +180,17 @@ impl<A: Actor> Context<A> {
     where
         A::Msg: Clone,
     {
+        self.send_interval_with(period, move || msg.clone())
+    }
+
+    /// As [`send_interval`](Context::send_interval), with each tick's
+    /// message made by `make`: for message types that are not `Clone` (a
+    /// generated enum with an ask among its variants, for one).
+    pub fn send_interval_with(
+        &mut self,
+        period: Duration,
+        mut make: impl FnMut() -> A::Msg + Send + 'static,
+    ) -> TimerRef {
         let period = period.max(Duration::from_nanos(1));
         let clock = self.kernel.clock.clone();
         let target = self.myself.downgrade();
@@ -187,7 +198,7 @@ impl<A: Actor> Context<A> {
         let key = self.kernel.clock.schedule(
             clock.after(period),
             Box::new(move |due| {
-                if !deliver_timer(&target, &inc, msg.clone()) {
+                if !deliver_timer(&target, &inc, make()) {
                     return None;
                 }
                 // The next tick after `due` that is still ahead: ticks

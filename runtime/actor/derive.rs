@@ -33,6 +33,7 @@ pub trait Messages: Sized {
 #[diagnostic::on_unimplemented(
     message = "a `started` hook returns `()`, `Start`, `Result<(), E>` or `Result<Start, E>`, \
                where `E` is the actor's error type; this one returns `{Self}`",
+    label = "this hook returns `{Self}`",
     note = "the actor's error type is `#[actor(error = E)]` (default `Infallible`)"
 )]
 pub trait StartResult<E> {
@@ -68,6 +69,7 @@ impl<E> StartResult<E> for Result<Start, E> {
 #[diagnostic::on_unimplemented(
     message = "an `on_exit` or `on_down` hook returns `()` or `Result<(), E>`, where `E` is \
                the actor's error type; this one returns `{Self}`",
+    label = "this hook returns `{Self}`",
     note = "the actor's error type is `#[actor(error = E)]` (default `Infallible`)"
 )]
 pub trait HookResult<E> {

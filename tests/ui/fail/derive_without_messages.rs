@@ -1,0 +1,6 @@
+use keel::prelude::*;
+
+#[derive(Actor)]
+struct Counter;
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Counter;
+
+impl Counter {
+    #[keel::message]
+    fn add(&mut self) {}
+}
+
+fn main() {}

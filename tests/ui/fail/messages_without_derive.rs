@@ -1,0 +1,9 @@
+struct Counter;
+
+#[keel::messages]
+impl Counter {
+    #[message]
+    fn add(&mut self) {}
+}
+
+fn main() {}

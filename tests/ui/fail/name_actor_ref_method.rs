@@ -1,0 +1,12 @@
+use keel::prelude::*;
+
+#[derive(Actor)]
+struct Counter;
+
+#[keel::messages]
+impl Counter {
+    #[message]
+    fn stop(&mut self) {}
+}
+
+fn main() {}
