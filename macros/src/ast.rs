@@ -475,3 +475,100 @@ fn variant_name(method: &Ident) -> Ident {
     }
     Ident::new(&out, method.span())
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::ToTokens;
+    use syn::parse_quote;
+
+    use super::*;
+
+    fn parse(item: ItemImpl) -> Result<Block> {
+        let mut item = item;
+        Block::parse(&mut item)
+    }
+
+    #[test]
+    fn variant_names_are_upper_camel_case() {
+        let name = |s: &str| variant_name(&syn::parse_str::<Ident>(s).unwrap()).to_string();
+        assert_eq!(name("get_count"), "GetCount");
+        assert_eq!(name("r#type"), "Type");
+        assert_eq!(name("_hidden"), "Hidden");
+        assert_eq!(name("add"), "Add");
+    }
+
+    #[test]
+    fn tells_asks_context_and_self() {
+        let block = parse(parse_quote! {
+            impl Counter {
+                #[message] fn add(&mut self, by: u64) {}
+                #[message] fn get(&self) -> u64 { 0 }
+                #[message] fn reset(&mut self, ctx: &mut Context<Self>) -> () {}
+                #[message] async fn merge(&mut self, other: Vec<Self>) -> Self { todo!() }
+                fn helper(&self) {}
+            }
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(block.actor, "Counter");
+        let shape: Vec<_> = block
+            .messages
+            .iter()
+            .map(|m| {
+                (
+                    m.variant.to_string(),
+                    m.args.len(),
+                    m.reply.is_some(),
+                    m.takes_ctx,
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("Add".into(), 1, false, false),
+                ("Get".into(), 0, true, false),
+                ("Reset".into(), 0, false, true),
+                ("Merge".into(), 1, true, false),
+            ]
+        );
+        let merge = &block.messages[3];
+        assert!(merge.is_async);
+        let arg = merge.args[0].1.to_token_stream().to_string();
+        assert_eq!(arg, "Vec < Counter >");
+        let reply = merge.reply.as_ref().unwrap().to_token_stream().to_string();
+        assert_eq!(reply, "Counter");
+    }
+
+    #[test]
+    fn every_mistake_in_one_block_is_reported() {
+        let err = parse(parse_quote! {
+            impl Counter {
+                #[message] fn stop(&mut self) {}
+                #[message] fn greet(&mut self, name: &str) {}
+                #[message] async fn get(&self) -> u64 { 0 }
+                #[message] fn f(&mut self, g: fn(&str) -> usize, h: Box<dyn Fn(&u8) + Send>) {}
+            }
+        })
+        .err()
+        .expect("three mistakes");
+        let messages: Vec<_> = err.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].contains("cannot be named `stop`"));
+        assert!(messages[1].contains("must be owned"));
+        assert!(messages[2].contains("must take `&mut self`"));
+    }
+
+    #[test]
+    fn markers_are_removed_even_on_error() {
+        let mut item: ItemImpl = parse_quote! {
+            impl Counter {
+                #[message] fn clone(&self) -> u64 { 0 }
+            }
+        };
+        assert!(Block::parse(&mut item).is_err());
+        let ImplItem::Fn(f) = &item.items[0] else {
+            unreachable!()
+        };
+        assert!(f.attrs.is_empty());
+    }
+}
