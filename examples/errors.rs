@@ -3,11 +3,12 @@
 //!
 //! Run it with `cargo run --example errors`. The panic also prints Rust's
 //! usual panic message on stderr.
+// ANCHOR: all
+// ANCHOR: actor
 use std::num::ParseIntError;
 
 use keel::prelude::*;
 
-// ANCHOR: actor
 /// Parses numbers and keeps their sum.
 #[derive(Actor, Default)]
 struct Adder {
@@ -83,3 +84,4 @@ async fn main() {
 
     system.shutdown().await;
 }
+// ANCHOR_END: all

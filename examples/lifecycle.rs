@@ -2,6 +2,7 @@
 //! ways it ends.
 //!
 //! Run it with `cargo run --example lifecycle`.
+// ANCHOR: all
 use keel::prelude::*;
 
 // ANCHOR: actor
@@ -87,3 +88,4 @@ async fn main() {
 
     system.shutdown().await;
 }
+// ANCHOR_END: all

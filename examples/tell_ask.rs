@@ -1,6 +1,7 @@
 //! Tell and ask, and what each does when the actor is busy, full or gone.
 //!
 //! Run it with `cargo run --example tell_ask`.
+// ANCHOR: all
 use std::time::Duration;
 
 use keel::prelude::*;
@@ -90,3 +91,4 @@ async fn main() {
 
     system.shutdown().await;
 }
+// ANCHOR_END: all

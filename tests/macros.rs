@@ -1043,6 +1043,23 @@ async fn bounded_mailbox_fails_fast() {
     system.shutdown().await;
 }
 
+/// `stop()` on a full bounded mailbox takes the control lane: the queued
+/// messages become dead letters, and they are counted by the time
+/// `wait_exit` returns (the exit drains the queue before it resolves).
+#[tokio::test]
+async fn stop_on_a_full_mailbox_and_wait_exit_sees_the_dead_letters() {
+    let system = system();
+    let t = system.spawn_ready(Tight { seen: vec![] }).await.unwrap();
+    suspend(&t);
+    t.put(1).unwrap();
+    t.put(2).unwrap();
+    t.stop();
+    resume(&t);
+    assert_eq!(t.wait_exit().await, ExitReason::Shutdown);
+    assert_eq!(system.dead_letters(), 2);
+    system.shutdown().await;
+}
+
 /// `bounded = 1, overflow = DropNewest`: the second tell is `Ok` and a
 /// dead letter (`Overflow`).
 #[tokio::test]
@@ -1632,8 +1649,8 @@ async fn enum_actor_with_messages_in_another_module() {
 
 // ---- the generated enum is an ordinary type ----
 
-/// Its enum has an ask, so it is not `Clone`: `send_interval_with` makes
-/// each tick's message.
+/// A generated enum is not `Clone`: `send_interval_with` makes each tick's
+/// message.
 #[derive(Actor, Default)]
 struct Metronome {
     ticks: u64,
@@ -1745,4 +1762,37 @@ mod edge_types {
         assert_eq!(bag.len().await, Ok(2));
         system.shutdown().await;
     }
+}
+
+/// A message's `#[allow]`s reach what is generated from it: clippy (run
+/// with `-D warnings` over the tests) would otherwise flag the ref trait's
+/// eight-parameter method and the variant's complex type.
+#[derive(Actor, Default)]
+struct Wide {
+    total: u64,
+}
+
+#[keel::messages]
+impl Wide {
+    #[allow(clippy::too_many_arguments)]
+    #[message]
+    fn sum(&mut self, a: u8, b: u8, c: u8, d: u8, e: u8, f: u8, g: u8) -> u64 {
+        self.total = [a, b, c, d, e, f, g].iter().map(|&x| u64::from(x)).sum();
+        self.total
+    }
+
+    #[allow(clippy::type_complexity)]
+    #[message]
+    fn nest(&mut self, v: Vec<Vec<Box<dyn Fn(u64) -> Option<Vec<u64>> + Send>>>) -> usize {
+        v.len()
+    }
+}
+
+#[tokio::test]
+async fn allow_attributes_reach_the_generated_code() {
+    let system = system();
+    let wide = system.spawn(Wide::default());
+    assert_eq!(wide.sum(1, 2, 3, 4, 5, 6, 7).await, Ok(28));
+    assert_eq!(wide.nest(vec![Vec::new()]).await, Ok(1));
+    system.shutdown().await;
 }

@@ -1,75 +1,21 @@
-//! A `#[keel::messages]` block read into a model, with every rule checked.
-//!
-//! The rules (each error is spanned on what breaks it):
-//!
-//! 1. the block is an inherent impl of a named type, generic over types and
-//!    consts only (actors are `'static`);
-//! 2. a message takes `&self` or `&mut self`; `async` only with `&mut self`
-//!    (a future holding `&Self` across an await needs `Self: Sync`);
-//! 3. a message is not generic, `unsafe` or `extern`;
-//! 4. arguments are plain names with owned (`'static`, not `impl Trait`)
-//!    types; `ctx: &mut Context<Self>` may come last;
-//! 5. the return type, if any, is owned as well (it travels to the asker);
-//! 6. a message's name is not one a ref already answers to ([`RESERVED`]),
-//!    and no two messages map to the same variant;
-//! 7. `#[message]` takes no arguments and marks methods only.
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-use syn::visit::Visit;
+//! A `#[keel::messages]` block read into a model: the actor's name and one
+//! [`Message`] per `#[message]` method, checked against the rules in
+//! [`crate::valid`] (the receiver and signature rules are checked here, as
+//! the method is read).
 use syn::visit_mut::VisitMut;
 use syn::{
-    Attribute, Error, FnArg, GenericParam, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Result,
+    Attribute, Error, FnArg, Generics, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Result,
     ReturnType, Type, TypePath,
 };
 
 use crate::attr::Errors;
-
-/// Names a message may not take, with the reason: methods of `ActorRef` and
-/// `Timed` (an inherent method silently wins over the generated trait's)
-/// and methods of traits that refs implement (calls would be ambiguous).
-const RESERVED: &[(&str, &str)] = &[
-    ("tell", "a method of `ActorRef`"),
-    ("send", "a method of `ActorRef`"),
-    ("ask", "a method of `ActorRef`"),
-    ("ask_timeout", "a method of `ActorRef`"),
-    ("ask_blocking", "a method of `ActorRef`"),
-    ("stop", "a method of `ActorRef`"),
-    ("kill", "a method of `ActorRef`"),
-    ("id", "a method of `ActorRef`"),
-    ("status", "a method of `ActorRef`"),
-    ("is_alive", "a method of `ActorRef`"),
-    ("downgrade", "a method of `ActorRef`"),
-    ("any", "a method of `ActorRef`"),
-    ("recipient", "a method of `ActorRef`"),
-    ("link_with", "a method of `ActorRef`"),
-    ("monitor_with", "a method of `ActorRef`"),
-    ("wait_exit", "a method of `ActorRef`"),
-    ("actor", "a method of `Timed` (what `ask_timeout` returns)"),
-    (
-        "timeout",
-        "a method of `Timed` (what `ask_timeout` returns)",
-    ),
-    ("clone", "the method of `Clone`, which refs implement"),
-    ("clone_from", "a method of `Clone`, which refs implement"),
-    ("to_owned", "the method of `ToOwned`, which refs implement"),
-    ("into", "the method of `Into`, which refs implement"),
-    ("try_into", "the method of `TryInto`, which refs implement"),
-    ("eq", "a method of `PartialEq`, which refs implement"),
-    ("ne", "a method of `PartialEq`, which refs implement"),
-    ("hash", "the method of `Hash`, which refs implement"),
-    ("borrow", "the method of `Borrow`, which refs implement"),
-    (
-        "borrow_mut",
-        "the method of `BorrowMut`, which refs implement",
-    ),
-    ("fmt", "the method of `Debug`, which refs implement"),
-    ("type_id", "the method of `Any`, which refs implement"),
-];
+use crate::valid;
 
 /// A `#[keel::messages]` block.
 pub(crate) struct Block {
     /// The actor's type name (`Counter` for `impl<T> Counter<T>`).
     pub(crate) actor: Ident,
+    /// The messages that passed every check (the others are errors).
     pub(crate) messages: Vec<Message>,
 }
 
@@ -89,6 +35,10 @@ pub(crate) struct Message {
     /// `#[deprecated]` of the method, repeated on its ref method (where the
     /// callers are).
     pub(crate) deprecated: Vec<Attribute>,
+    /// The method's `#[allow]`s (and `#[expect]`s, as `allow`), repeated on
+    /// its variant and ref method, which a lint such as
+    /// `clippy::too_many_arguments` would flag as it flags the method.
+    pub(crate) allows: Vec<Attribute>,
     /// `#[cfg]` attributes of the method, repeated on everything generated
     /// for it.
     pub(crate) cfgs: Vec<Attribute>,
@@ -96,10 +46,12 @@ pub(crate) struct Message {
 
 impl Block {
     /// Reads and checks the block, removing the `#[message]` markers from
-    /// it (also on error, for the fallback); all errors come together.
-    pub(crate) fn parse(item: &mut ItemImpl) -> Result<Block> {
+    /// it. Returns the block with the messages that passed (none if the
+    /// header itself is wrong), and every error found, so that one bad
+    /// message does not take the others' generated code with it.
+    pub(crate) fn parse(item: &mut ItemImpl) -> (Option<Block>, Option<Error>) {
         let mut errors = Errors::default();
-        let actor = match check_header(item) {
+        let actor = match valid::check_header(item) {
             Ok(ident) => Some(ident),
             Err(e) => {
                 errors.push(e);
@@ -122,10 +74,9 @@ impl Block {
                 )),
             }
         }
-        check_variants(&messages, &mut errors);
-        errors.finish(())?;
-        let actor = actor.expect("a header error is recorded");
-        Ok(Block { actor, messages })
+        let messages = valid::check_variants(messages, &mut errors);
+        let block = actor.map(|actor| Block { actor, messages });
+        (block, errors.into_error())
     }
 }
 
@@ -152,17 +103,16 @@ impl Message {
                  message enum",
             ));
         }
-        let name = sig.ident.to_string();
-        let name = name.strip_prefix("r#").unwrap_or(&name);
-        if let Some((_, why)) = RESERVED.iter().find(|(n, _)| *n == name) {
-            errors.push(Error::new(
-                sig.ident.span(),
-                format!(
-                    "a message cannot be named `{name}`: that is {why}, so a ref's `{name}` \
-                     would not send it; rename the message"
-                ),
-            ));
+        if let Err(e) = valid::check_name(&sig.ident) {
+            errors.push(e);
         }
+        let variant = match valid::variant_name(&sig.ident) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
 
         let mut inputs = sig.inputs.iter();
         match inputs.next() {
@@ -201,14 +151,14 @@ impl Message {
                     continue;
                 }
             };
-            match context_arg(&arg.ty) {
+            match valid::context_arg(&arg.ty) {
                 Some(Ok(())) if i + 1 == rest.len() => takes_ctx = true,
                 Some(Ok(())) => errors.push(Error::new_spanned(
                     &arg.ty,
                     "`ctx: &mut Context<Self>` must be a message's last argument",
                 )),
                 Some(Err(e)) => errors.push(e),
-                None => match owned(&arg.ty, "a message argument") {
+                None => match valid::owned(&arg.ty, "a message argument") {
                     Ok(()) => args.push((name, with_self(&arg.ty, self_ty))),
                     Err(e) => errors.push(e),
                 },
@@ -218,7 +168,7 @@ impl Message {
         let reply = match &sig.output {
             ReturnType::Default => None,
             ReturnType::Type(_, ty) if is_unit(ty) => None,
-            ReturnType::Type(_, ty) => match owned(ty, "a message's return type") {
+            ReturnType::Type(_, ty) => match valid::owned(ty, "a message's return type") {
                 Ok(()) => Some(with_self(ty, self_ty)),
                 Err(e) => {
                     errors.push(e);
@@ -230,60 +180,16 @@ impl Message {
         errors.finish(())?;
         Ok(Message {
             method: sig.ident.clone(),
-            variant: variant_name(&sig.ident),
+            variant: variant.expect("a bad variant name is an error"),
             is_async: sig.asyncness.is_some(),
             args,
             takes_ctx,
             reply,
             docs: attrs_named(&method.attrs, "doc"),
             deprecated: attrs_named(&method.attrs, "deprecated"),
+            allows: allows(&method.attrs),
             cfgs: attrs_named(&method.attrs, "cfg"),
         })
-    }
-}
-
-/// Rule 1: an inherent impl of a named type, no lifetime generics.
-fn check_header(item: &ItemImpl) -> Result<Ident> {
-    if let Some((_, path, _)) = &item.trait_ {
-        return Err(Error::new_spanned(
-            path,
-            "`#[keel::messages]` goes on an inherent impl block (`impl Counter { .. }`), not a \
-             trait impl",
-        ));
-    }
-    if let Some(lt) = item.generics.params.iter().find_map(|p| match p {
-        GenericParam::Lifetime(lt) => Some(lt),
-        _ => None,
-    }) {
-        return Err(Error::new_spanned(
-            lt,
-            "an actor is `'static`: its messages block cannot be generic over lifetimes",
-        ));
-    }
-    match &*item.self_ty {
-        Type::Path(TypePath { qself: None, path }) => match path.segments.last() {
-            Some(last) => Ok(last.ident.clone()),
-            None => Err(Error::new_spanned(path, "expected the actor's type")),
-        },
-        other => Err(Error::new_spanned(
-            other,
-            "`#[keel::messages]` goes on the impl block of a named type (a struct or enum)",
-        )),
-    }
-}
-
-/// Rule 6, second half: two methods whose variants would be one.
-fn check_variants(messages: &[Message], errors: &mut Errors) {
-    for (i, m) in messages.iter().enumerate() {
-        if let Some(first) = messages[..i].iter().find(|o| o.variant == m.variant) {
-            errors.push(Error::new(
-                m.method.span(),
-                format!(
-                    "messages `{}` and `{}` both become the variant `{}`; rename one",
-                    first.method, m.method, m.variant
-                ),
-            ));
-        }
     }
 }
 
@@ -321,11 +227,32 @@ fn take_markers(attrs: Option<&mut Vec<Attribute>>, errors: &mut Errors) -> Opti
     found
 }
 
-/// `#[message]` or `#[keel::message]`.
-fn is_marker(attr: &Attribute) -> bool {
-    let segments = &attr.path().segments;
-    segments.last().is_some_and(|s| s.ident == "message")
-        && (segments.len() == 1 || segments.first().is_some_and(|s| s.ident == "keel"))
+/// `#[message]`, `#[keel::message]`, or the marker through a renamed keel
+/// (`#[k::message]`).
+pub(crate) fn is_marker(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "message")
+}
+
+/// The method's `#[allow(..)]`s, and its `#[expect(..)]`s turned into
+/// `allow` (an expectation copied onto generated code could go unmet).
+fn allows(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter_map(|a| {
+            let list = a.meta.require_list().ok()?;
+            if a.path().is_ident("allow") {
+                Some(a.clone())
+            } else if a.path().is_ident("expect") {
+                let tokens = &list.tokens;
+                Some(syn::parse_quote!(#[allow(#tokens)]))
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 fn attrs_named(attrs: &[Attribute], name: &str) -> Vec<Attribute> {
@@ -336,84 +263,8 @@ fn attrs_named(attrs: &[Attribute], name: &str) -> Vec<Attribute> {
         .collect()
 }
 
-/// `Some(Ok)` for `&mut Context<..>`, `Some(Err)` for a `&Context<..>`,
-/// `None` for anything else.
-fn context_arg(ty: &Type) -> Option<Result<()>> {
-    let Type::Reference(r) = ty else { return None };
-    let Type::Path(p) = &*r.elem else { return None };
-    if p.path.segments.last()?.ident != "Context" {
-        return None;
-    }
-    Some(match r.mutability {
-        Some(_) => Ok(()),
-        None => Err(Error::new_spanned(
-            ty,
-            "a message takes its context as `ctx: &mut Context<Self>`",
-        )),
-    })
-}
-
 fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
-}
-
-/// Rules 4 and 5: no borrow, no lifetime but `'static`, no `impl Trait`,
-/// no `_`.
-fn owned(ty: &Type, what: &str) -> Result<()> {
-    enum Problem {
-        Borrowed,
-        ImplTrait,
-        Inferred,
-    }
-    #[derive(Default)]
-    struct Finder(Option<(TokenStream, Problem)>);
-    impl Finder {
-        fn found(&mut self, node: &dyn ToTokens, problem: Problem) {
-            self.0
-                .get_or_insert_with(|| (node.to_token_stream(), problem));
-        }
-    }
-    impl<'ast> Visit<'ast> for Finder {
-        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
-            if r.lifetime.as_ref().is_none_or(|l| l.ident != "static") {
-                self.found(r, Problem::Borrowed);
-            }
-            syn::visit::visit_type_reference(self, r);
-        }
-        fn visit_lifetime(&mut self, lt: &'ast syn::Lifetime) {
-            if lt.ident != "static" {
-                self.found(lt, Problem::Borrowed);
-            }
-        }
-        fn visit_type_impl_trait(&mut self, t: &'ast syn::TypeImplTrait) {
-            self.found(t, Problem::ImplTrait);
-        }
-        fn visit_type_infer(&mut self, t: &'ast syn::TypeInfer) {
-            self.found(t, Problem::Inferred);
-        }
-        // `fn(&str)` and `Fn(&mut T)`: their borrows are the function's own
-        // (higher-ranked), not the message's.
-        fn visit_type_bare_fn(&mut self, _: &'ast syn::TypeBareFn) {}
-        fn visit_parenthesized_generic_arguments(
-            &mut self,
-            _: &'ast syn::ParenthesizedGenericArguments,
-        ) {
-        }
-    }
-    let mut finder = Finder::default();
-    finder.visit_type(ty);
-    let Some((node, problem)) = finder.0 else {
-        return Ok(());
-    };
-    let msg = match problem {
-        Problem::Borrowed => format!(
-            "{what} must be owned (`'static`): messages travel to the actor's thread, and \
-             replies back; use an owned type (`String`, `Vec<T>`, `Arc<T>`)"
-        ),
-        Problem::ImplTrait => format!("{what} cannot be `impl Trait`: name the type"),
-        Problem::Inferred => format!("{what} must be written out, not inferred"),
-    };
-    Err(Error::new_spanned(node, msg))
 }
 
 /// The type with `Self` spelled as the actor's type, for use outside the
@@ -458,22 +309,18 @@ fn with_self(ty: &Type, self_ty: &Type) -> Type {
     ty
 }
 
-/// `get_count` → `GetCount`, `r#type` → `Type`.
-fn variant_name(method: &Ident) -> Ident {
-    let name = method.to_string();
-    let name = name.strip_prefix("r#").unwrap_or(&name);
-    let mut out = String::new();
-    for part in name.split('_').filter(|p| !p.is_empty()) {
-        let mut chars = part.chars();
-        if let Some(first) = chars.next() {
-            out.extend(first.to_uppercase());
-            out.push_str(chars.as_str());
+/// The block's generics with `Self` spelled out, for the items generated
+/// outside the block (the enum, the trait, the ref impls).
+pub(crate) fn generics_with_self(generics: &Generics, self_ty: &Type) -> Generics {
+    struct Replace<'a>(&'a Type);
+    impl VisitMut for Replace<'_> {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            *ty = with_self(ty, self.0);
         }
     }
-    if out.is_empty() {
-        out.push_str("Message");
-    }
-    Ident::new(&out, method.span())
+    let mut generics = generics.clone();
+    Replace(self_ty).visit_generics_mut(&mut generics);
+    generics
 }
 
 #[cfg(test)]
@@ -485,16 +332,25 @@ mod tests {
 
     fn parse(item: ItemImpl) -> Result<Block> {
         let mut item = item;
-        Block::parse(&mut item)
+        match Block::parse(&mut item) {
+            (Some(block), None) => Ok(block),
+            (_, Some(e)) => Err(e),
+            (None, None) => unreachable!("no block without an error"),
+        }
     }
 
     #[test]
     fn variant_names_are_upper_camel_case() {
-        let name = |s: &str| variant_name(&syn::parse_str::<Ident>(s).unwrap()).to_string();
-        assert_eq!(name("get_count"), "GetCount");
-        assert_eq!(name("r#type"), "Type");
-        assert_eq!(name("_hidden"), "Hidden");
-        assert_eq!(name("add"), "Add");
+        let name = |s: &str| {
+            let ident = syn::parse_str::<Ident>(s).unwrap();
+            valid::variant_name(&ident).map(|v| v.to_string()).ok()
+        };
+        assert_eq!(name("get_count").as_deref(), Some("GetCount"));
+        assert_eq!(name("r#type").as_deref(), Some("Type"));
+        assert_eq!(name("_hidden").as_deref(), Some("Hidden"));
+        assert_eq!(name("add").as_deref(), Some("Add"));
+        assert_eq!(name("_1st"), None);
+        assert_eq!(name("self_"), None);
     }
 
     #[test]
@@ -565,7 +421,7 @@ mod tests {
                 #[message] fn clone(&self) -> u64 { 0 }
             }
         };
-        assert!(Block::parse(&mut item).is_err());
+        assert!(Block::parse(&mut item).1.is_some());
         let ImplItem::Fn(f) = &item.items[0] else {
             unreachable!()
         };

@@ -55,7 +55,7 @@ impl ActorAttrs {
         if errors.is_empty() {
             out.check_conflicts(&mut errors);
         }
-        (out, errors.0)
+        (out, errors.into_error())
     }
 
     fn key(&mut self, meta: &ParseNestedMeta<'_>) -> Result<()> {
@@ -163,6 +163,10 @@ impl Errors {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_none()
+    }
+
+    pub(crate) fn into_error(self) -> Option<Error> {
+        self.0
     }
 
     pub(crate) fn finish<T>(self, ok: T) -> Result<T> {

@@ -1,12 +1,15 @@
 //! Code generation. What comes out is what a hand-written actor would be:
 //! an enum, a `match` in `handle`, and one `tell` or `ask` per ref method;
 //! nothing is boxed and nothing is dispatched dynamically.
+use std::collections::HashSet;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{DeriveInput, GenericParam, ItemImpl, Path};
+use syn::visit::Visit;
+use syn::{DeriveInput, Generics, Ident, ItemImpl, Path};
 
-use crate::ast::{Block, Message};
+use crate::ast::{generics_with_self, Block, Message};
 use crate::attr::{ActorAttrs, MessagesArgs};
 use crate::fallback;
 
@@ -28,10 +31,10 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         quote_spanned! {hook_span(path)=>
             fn started(
                 &mut self,
-                ctx: &mut #krate::Context<Self>,
+                __keel_ctx: &mut #krate::Context<Self>,
             ) -> impl #krate::Future<Output = #krate::Result<#krate::Start, <Self as #krate::Actor>::Error>> + #krate::Send {
-                let hook = #path(self, ctx);
-                async move { #krate::StartResult::<<Self as #krate::Actor>::Error>::into_start(hook.await) }
+                let __keel_hook = #path(self, __keel_ctx);
+                async move { #krate::StartResult::<<Self as #krate::Actor>::Error>::into_start(__keel_hook.await) }
             }
         }
     });
@@ -39,10 +42,10 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         quote_spanned! {hook_span(path)=>
             fn stopped(
                 &mut self,
-                reason: &#krate::ExitReason,
-                ctx: &mut #krate::Context<Self>,
+                __keel_reason: &#krate::ExitReason,
+                __keel_ctx: &mut #krate::Context<Self>,
             ) -> impl #krate::Future<Output = ()> + #krate::Send {
-                #path(self, reason, ctx)
+                #path(self, __keel_reason, __keel_ctx)
             }
         }
     });
@@ -50,12 +53,12 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         quote_spanned! {hook_span(path)=>
             fn on_exit(
                 &mut self,
-                from: #krate::AnyRef,
-                reason: #krate::ExitReason,
-                ctx: &mut #krate::Context<Self>,
+                __keel_from: #krate::AnyRef,
+                __keel_reason: #krate::ExitReason,
+                __keel_ctx: &mut #krate::Context<Self>,
             ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
-                let hook = #path(self, from, reason, ctx);
-                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(hook.await) }
+                let __keel_hook = #path(self, __keel_from, __keel_reason, __keel_ctx);
+                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(__keel_hook.await) }
             }
         }
     });
@@ -63,12 +66,12 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
         quote_spanned! {hook_span(path)=>
             fn on_down(
                 &mut self,
-                monitor: #krate::MonitorRef,
-                reason: #krate::ExitReason,
-                ctx: &mut #krate::Context<Self>,
+                __keel_monitor: #krate::MonitorRef,
+                __keel_reason: #krate::ExitReason,
+                __keel_ctx: &mut #krate::Context<Self>,
             ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
-                let hook = #path(self, monitor, reason, ctx);
-                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(hook.await) }
+                let __keel_hook = #path(self, __keel_monitor, __keel_reason, __keel_ctx);
+                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(__keel_hook.await) }
             }
         }
     });
@@ -143,32 +146,36 @@ fn config(attrs: &ActorAttrs, krate: &TokenStream) -> Option<TokenStream> {
 /// `#[keel::messages]`.
 pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
     let krate = private_path(args.krate.as_ref());
-    let block = match Block::parse(&mut item) {
-        Ok(block) => block,
-        Err(e) => return fallback::messages(e, Some(item), TokenStream::new(), &krate),
+    let (block, error) = Block::parse(&mut item);
+    let Some(block) = block else {
+        let error = error.expect("no block without an error");
+        return fallback::messages(error, Some(item), TokenStream::new(), &krate);
     };
-    let Block { actor, messages } = &block;
-    let item = &item;
+    // The messages that passed are generated even when others did not, so
+    // that each mistake is its own error.
+    let errors = error.map(|e| e.to_compile_error());
+    let generated = generate(&block, &item, &krate);
+    quote!(#errors #generated)
+}
+
+/// The enum, its `Debug`, the dispatch, the ref trait and its two impls.
+fn generate(block: &Block, item: &ItemImpl, krate: &TokenStream) -> TokenStream {
+    let Block { actor, messages } = block;
     let self_ty = &item.self_ty;
     let msg_enum = format_ident!("{}Msg", actor);
     let ref_trait = format_ident!("{}Ref", actor);
-    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
-    let generic_params = &item.generics.params;
+    // Outside the block `Self` is not the actor: spell it out.
+    let outside = generics_with_self(&item.generics, self_ty);
+    let (impl_generics, ty_generics, where_clause) = outside.split_for_impl();
+    let generic_params = &outside.params;
+    let where_preds = outside.where_clause.as_ref().map(|w| &w.predicates);
+    let (block_impl_generics, _, block_where) = item.generics.split_for_impl();
 
-    // Type parameters unused by every message still need a use in the enum.
-    let type_params: Vec<_> = item
-        .generics
-        .params
-        .iter()
-        .filter_map(|p| match p {
-            GenericParam::Type(t) => Some(&t.ident),
-            _ => None,
-        })
-        .collect();
-    let phantom = (!type_params.is_empty()).then(|| {
+    let phantom_params = phantom_params(&outside, messages);
+    let phantom = (!phantom_params.is_empty()).then(|| {
         quote! {
             #[doc(hidden)]
-            __Phantom(#krate::PhantomData<fn() -> (#(#type_params,)*)>, #krate::Infallible),
+            __Phantom(#krate::PhantomData<fn() -> (#(#phantom_params,)*)>, #krate::Infallible),
         }
     });
     let phantom_arm = phantom
@@ -176,10 +183,10 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
         .map(|_| quote!(#msg_enum::__Phantom(_, never) => match never {},));
     let phantom_debug = phantom
         .as_ref()
-        .map(|_| quote!(#msg_enum::__Phantom(_, never) => match *never {},));
+        .map(|_| quote!(#msg_enum::__Phantom(_, ref never) => match *never {},));
 
-    let variants = messages.iter().map(|m| variant(m, &krate));
-    let arms = messages.iter().map(|m| dispatch_arm(m, &msg_enum));
+    let variants = messages.iter().map(|m| variant(m, krate));
+    let arms = messages.iter().map(|m| dispatch_arm(m, &msg_enum, krate));
     let debug_arms = messages.iter().map(|m| {
         let Message { variant, cfgs, .. } = m;
         let rest = parens(m, quote!(..));
@@ -191,48 +198,16 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
     });
     let trait_methods = messages
         .iter()
-        .map(|m| ref_method(m, &krate, &msg_enum, &ty_generics, None));
-    let ref_impls = messages.iter().map(|m| {
-        ref_method(
-            m,
-            &krate,
-            &msg_enum,
-            &ty_generics,
-            Some(quote!(#krate::ActorRef)),
-        )
-    });
-    let timed_impls = messages.iter().map(|m| {
-        ref_method(
-            m,
-            &krate,
-            &msg_enum,
-            &ty_generics,
-            Some(quote!(#krate::Timed)),
-        )
-    });
+        .map(|m| ref_method(m, krate, &msg_enum, &ty_generics, None));
+    let on_ref = quote!(#krate::ActorRef);
+    let ref_impls = messages
+        .iter()
+        .map(|m| ref_method(m, krate, &msg_enum, &ty_generics, Some(&on_ref)));
+    let on_timed = quote!(#krate::Timed);
+    let timed_impls = messages
+        .iter()
+        .map(|m| ref_method(m, krate, &msg_enum, &ty_generics, Some(&on_timed)));
 
-    let uninhabited = messages.is_empty() && phantom.is_none();
-    let body = if uninhabited {
-        quote!(match __keel_msg {})
-    } else {
-        quote! {
-            match __keel_msg {
-                #(#arms)*
-                #phantom_arm
-            }
-            #krate::Result::Ok(())
-        }
-    };
-    let debug_body = if uninhabited {
-        quote!(match *self {})
-    } else {
-        quote! {
-            match self {
-                #(#debug_arms)*
-                #phantom_debug
-            }
-        }
-    };
     let enum_doc = format!(
         " The messages of `{actor}`, one variant per `#[message]` method (generated by \
          `#[keel::messages]`; its type is `<{actor} as Actor>::Msg`)."
@@ -242,10 +217,8 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
          `ask_timeout` view: `use` this trait to call them (generated by `#[keel::messages]`). \
          A message without a return value is a tell, one with a return value an ask."
     );
-    let timed_lt = quote!('__keel_timed);
-    let where_preds = item.generics.where_clause.as_ref().map(|w| &w.predicates);
     // The ref impls are for any actor with this message type, so that a
-    // missing derive is one error (the check below), not one per impl.
+    // missing derive is one error (the dispatch's bound), not one per impl.
     let actor_is = quote!(__KeelA: #krate::Actor<Msg = #msg_enum #ty_generics>);
     // A second block for the same actor redefines this first.
     let one_block = format_ident!("__keel_one_messages_block_per_actor_{}", actor);
@@ -256,8 +229,6 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
         const #one_block: () = ();
 
         #item
-
-
 
         #[doc = #enum_doc]
         #[allow(dead_code, private_interfaces, unreachable_pub)]
@@ -270,25 +241,33 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
         impl #impl_generics #krate::fmt::Debug for #msg_enum #ty_generics #where_clause {
             #[allow(unused_variables)]
             fn fmt(&self, f: &mut #krate::fmt::Formatter<'_>) -> #krate::fmt::Result {
-                #debug_body
+                match *self {
+                    #(#debug_arms)*
+                    #phantom_debug
+                }
             }
         }
 
         #[automatically_derived]
-        impl #impl_generics #krate::Messages for #self_ty #where_clause {
+        impl #block_impl_generics #krate::Messages for #self_ty #block_where {
             type Msg = #msg_enum #ty_generics;
 
             #[inline]
             #[allow(unused_variables, deprecated)]
-            fn dispatch<E>(
+            fn dispatch<__KeelE>(
                 &mut self,
                 __keel_msg: <Self as #krate::Messages>::Msg,
                 __keel_ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), E>> + #krate::Send
+            ) -> impl #krate::Future<Output = #krate::Result<(), __KeelE>> + #krate::Send
             where
                 Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
             {
-                async move { #body }
+                async move {
+                    match __keel_msg {
+                        #(#arms)*
+                        #phantom_arm
+                    }
+                }
             }
         }
 
@@ -308,8 +287,8 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
         }
 
         #[automatically_derived]
-        impl <#timed_lt, __KeelA, #generic_params> #ref_trait #ty_generics
-            for #krate::Timed<#timed_lt, __KeelA>
+        impl <'__keel_timed, __KeelA, #generic_params> #ref_trait #ty_generics
+            for #krate::Timed<'__keel_timed, __KeelA>
         where
             #actor_is,
             #where_preds
@@ -317,6 +296,33 @@ pub(crate) fn messages(args: MessagesArgs, mut item: ItemImpl) -> TokenStream {
             #(#timed_impls)*
         }
     }
+}
+
+/// The type parameters the enum must mention in a hidden variant because
+/// no message does (a hand-written enum would not compile without them
+/// either). A message under `#[cfg]` may vanish, so its types do not count.
+fn phantom_params<'a>(generics: &'a Generics, messages: &[Message]) -> Vec<&'a Ident> {
+    #[derive(Default)]
+    struct Names(HashSet<String>);
+    impl<'ast> Visit<'ast> for Names {
+        fn visit_ident(&mut self, ident: &'ast Ident) {
+            self.0.insert(ident.to_string());
+        }
+    }
+    let mut used = Names::default();
+    for m in messages.iter().filter(|m| m.cfgs.is_empty()) {
+        for (_, ty) in &m.args {
+            used.visit_type(ty);
+        }
+        if let Some(ty) = &m.reply {
+            used.visit_type(ty);
+        }
+    }
+    generics
+        .type_params()
+        .map(|t| &t.ident)
+        .filter(|ident| !used.0.contains(&ident.to_string()))
+        .collect()
 }
 
 /// `Add(u64)`, `Get(ReplyTo<u64>)`.
@@ -327,6 +333,7 @@ fn variant(m: &Message, krate: &TokenStream) -> TokenStream {
         args,
         reply,
         docs,
+        allows,
         cfgs,
         ..
     } = m;
@@ -343,7 +350,7 @@ fn variant(m: &Message, krate: &TokenStream) -> TokenStream {
     });
     let fields = parens(m, quote!(#(#tys,)* #reply));
     quote! {
-        #(#docs)* #default_doc #(#cfgs)*
+        #(#docs)* #default_doc #(#allows)* #(#cfgs)*
         #variant #fields,
     }
 }
@@ -354,7 +361,7 @@ fn parens(m: &Message, fields: TokenStream) -> Option<TokenStream> {
 }
 
 /// `CounterMsg::Add(by) => { Self::add(self, by); }`.
-fn dispatch_arm(m: &Message, msg_enum: &syn::Ident) -> TokenStream {
+fn dispatch_arm(m: &Message, msg_enum: &Ident, krate: &TokenStream) -> TokenStream {
     let Message {
         method,
         variant,
@@ -373,11 +380,15 @@ fn dispatch_arm(m: &Message, msg_enum: &syn::Ident) -> TokenStream {
     let fields = parens(m, quote!(#(#names,)*));
     match reply {
         None => quote! {
-            #(#cfgs)* #msg_enum::#variant #fields => { #call; }
+            #(#cfgs)* #msg_enum::#variant #fields => {
+                #call;
+                #krate::Result::Ok(())
+            }
         },
         Some(_) => quote! {
             #(#cfgs)* #msg_enum::#variant(#(#names,)* __keel_reply) => {
                 __keel_reply.reply(#call);
+                #krate::Result::Ok(())
             }
         },
     }
@@ -388,9 +399,9 @@ fn dispatch_arm(m: &Message, msg_enum: &syn::Ident) -> TokenStream {
 fn ref_method(
     m: &Message,
     krate: &TokenStream,
-    msg_enum: &syn::Ident,
+    msg_enum: &Ident,
     ty_generics: &syn::TypeGenerics<'_>,
-    on: Option<TokenStream>,
+    on: Option<&TokenStream>,
 ) -> TokenStream {
     let Message {
         method,
@@ -399,6 +410,7 @@ fn ref_method(
         reply,
         docs,
         deprecated,
+        allows,
         cfgs,
         ..
     } = m;
@@ -420,7 +432,7 @@ fn ref_method(
             quote!(#[doc = #text])
         });
         return quote! {
-            #(#docs)* #default_doc #(#deprecated)* #(#cfgs)*
+            #(#docs)* #default_doc #(#deprecated)* #(#allows)* #(#cfgs)*
             fn #method(&self, #(#params),*) -> #output;
         };
     };
@@ -434,7 +446,7 @@ fn ref_method(
         },
     };
     quote! {
-        #(#cfgs)*
+        #(#allows)* #(#cfgs)*
         #[inline]
         fn #method(&self, #(#params),*) -> #output {
             #body

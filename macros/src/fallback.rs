@@ -65,11 +65,11 @@ pub(crate) fn messages(
         impl #impl_generics #krate::Messages for #self_ty #where_clause {
             type Msg = #krate::Infallible;
 
-            fn dispatch<E>(
+            fn dispatch<__KeelE>(
                 &mut self,
                 msg: <Self as #krate::Messages>::Msg,
                 _ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), E>> + #krate::Send
+            ) -> impl #krate::Future<Output = #krate::Result<(), __KeelE>> + #krate::Send
             where
                 Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
             {
@@ -99,10 +99,7 @@ pub(crate) fn stray_message(args: TokenStream, item: TokenStream) -> TokenStream
 fn strip_markers(mut item: ItemImpl) -> ItemImpl {
     for impl_item in &mut item.items {
         if let syn::ImplItem::Fn(f) = impl_item {
-            f.attrs.retain(|a| {
-                let segments = &a.path().segments;
-                segments.last().is_none_or(|s| s.ident != "message")
-            });
+            f.attrs.retain(|a| !crate::ast::is_marker(a));
         }
     }
     item

@@ -7,14 +7,15 @@
 //!
 //! The crate is a pipeline: [`attr`] parses `#[actor(...)]` and the
 //! `#[keel::messages(...)]` arguments, [`ast`] reads a messages block into a
-//! model and checks it (every check a spanned `syn::Error`), [`expand`]
-//! writes the code, and [`fallback`] writes what stands in for it when the
-//! input has errors, so that one mistake gives one error rather than a
-//! cascade.
+//! model, [`valid`] holds the rules it must follow (every check a spanned
+//! `syn::Error`), [`expand`] writes the code, and [`fallback`] writes what
+//! stands in for it when the input has errors, so that one mistake gives
+//! one error rather than a cascade.
 mod ast;
 mod attr;
 mod expand;
 mod fallback;
+mod valid;
 
 use proc_macro::TokenStream;
 

@@ -336,6 +336,9 @@ struct AddressInner<A: Actor> {
     supervised: bool,
     last_reason: Option<ExitReason>,
     close_waiters: Vec<Waker>,
+    /// The run loop is ending and will drain the queue: `wait_exit` waits
+    /// for that too, so the dead letters are counted when it resolves.
+    draining: bool,
 }
 
 const RUNNING: usize = 0;
@@ -365,6 +368,7 @@ impl<A: Actor> Address<A> {
                 supervised,
                 last_reason: None,
                 close_waiters: Vec::new(),
+                draining: false,
             }),
             suspended: AtomicBool::new(false),
             resume_waker: AtomicWaker::new(),
@@ -418,6 +422,30 @@ impl<A: Actor> Address<A> {
         Poll::Pending
     }
 
+    /// The run loop of an unsupervised address is ending and will drain
+    /// its queue: `wait_exit` resolves after [`end_drain`](Self::end_drain),
+    /// not when the address closes.
+    pub(crate) fn begin_drain(&self) {
+        self.inner.lock().draining = true;
+    }
+
+    /// The queue is drained (its messages are dead letters or failed
+    /// asks): wakes `wait_exit`.
+    pub(crate) fn end_drain(&self) {
+        let waiters = {
+            let mut inner = self.inner.lock();
+            inner.draining = false;
+            if self.status.load(Ordering::Acquire) == STOPPED {
+                std::mem::take(&mut inner.close_waiters)
+            } else {
+                Vec::new()
+            }
+        };
+        for w in waiters {
+            w.wake();
+        }
+    }
+
     /// No incarnation will follow: closes the address with `reason`.
     /// Queued messages are drained by whoever holds the receiver. Returns
     /// the parked receiver, if any, for the caller to drain.
@@ -447,10 +475,13 @@ impl<A: Actor> Address<A> {
             if let Some(w) = inner.parked_waiter.take() {
                 w.wake();
             }
-            (
-                std::mem::take(&mut inner.close_waiters),
-                inner.parked.take(),
-            )
+            // While the run loop drains, `end_drain` wakes the waiters.
+            let waiters = if inner.draining {
+                Vec::new()
+            } else {
+                std::mem::take(&mut inner.close_waiters)
+            };
+            (waiters, inner.parked.take())
         };
         for w in waiters {
             w.wake();
@@ -587,7 +618,7 @@ impl<A: Actor> AnyAddress for Address<A> {
 
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {
         let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED {
+        if self.status.load(Ordering::Acquire) == STOPPED && !inner.draining {
             return Poll::Ready(inner.last_reason.clone().unwrap_or(ExitReason::Normal));
         }
         if !inner.close_waiters.iter().any(|w| w.will_wake(cx.waker())) {

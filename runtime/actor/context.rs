@@ -184,8 +184,9 @@ impl<A: Actor> Context<A> {
     }
 
     /// As [`send_interval`](Context::send_interval), with each tick's
-    /// message made by `make`: for message types that are not `Clone` (a
-    /// generated enum with an ask among its variants, for one).
+    /// message made by `make`: for message types that are not `Clone`, such
+    /// as the enum `#[keel::messages]` generates
+    /// (`ctx.send_interval_with(period, || TickerMsg::Tick)`).
     pub fn send_interval_with(
         &mut self,
         period: Duration,

@@ -669,6 +669,13 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
     if let Some(ctx) = g.ctx.as_mut() {
         ctx.cancel_timers();
     }
+    // An unsupervised address closes for good, and this run loop drains
+    // what is queued: `wait_exit` resolves only after that, so whoever
+    // waits sees the dead letters counted.
+    let drain_guard = (!g.addr.is_supervised() && g.rx.is_some()).then(|| {
+        g.addr.begin_drain();
+        EndDrain(g.addr.clone())
+    });
     if !g.addr.is_supervised() {
         // Closed before the state is dropped and before any queued ask is
         // failed (DESIGN.md §4).
@@ -711,6 +718,7 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
             drain(&g.addr, rx, &closed_with);
         }
     }
+    drop(drain_guard);
     g.addr.kernel.run_loop_done(g.inc.pid);
 }
 
@@ -742,6 +750,15 @@ fn discard<A: Actor>(addr: &Address<A>, msg: A::Msg) {
             std::any::type_name::<A::Msg>(),
             DeadLetterReason::Closed,
         );
+    }
+}
+
+/// Ends the drain (wakes `wait_exit`) however `finish` leaves.
+struct EndDrain<A: Actor>(Arc<Address<A>>);
+
+impl<A: Actor> Drop for EndDrain<A> {
+    fn drop(&mut self) {
+        self.0.end_drain();
     }
 }
 
