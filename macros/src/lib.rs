@@ -86,12 +86,20 @@ pub fn derive_actor(input: TokenStream) -> TokenStream {
 ///
 /// For an actor `Counter` it generates:
 ///
-/// - `CounterMsg`, an enum with one tuple variant per message (`add` →
-///   `CounterMsg::Add(u64)`; an ask's last field is its `ReplyTo<T>`), and
-///   the dispatch that `#[derive(Actor)]` calls;
+/// - `CounterMsg`, an enum with one variant per message (`add` →
+///   `CounterMsg::Add(u64)`; an ask's last field is its `ReplyTo<T>`; a
+///   tell without arguments is a unit variant), and the dispatch that
+///   `#[derive(Actor)]` calls;
 /// - `CounterRef`, a trait with one method per message, implemented for
 ///   `ActorRef<Counter>` and for `Timed<'_, Counter>` (what
-///   `ask_timeout(d)` returns). `use` it where messages are sent.
+///   `ask_timeout(d)` returns), and in fact for the refs of any actor whose
+///   messages are `CounterMsg`. `use` it where messages are sent.
+///
+/// Both are `pub` whatever the actor's visibility (a public actor's
+/// `type Msg` may not name a private enum), and documented, so the
+/// crate stays clean under `#![deny(missing_docs)]`; a message's doc
+/// comment, `#[allow]`s, `#[cfg]` and `#[deprecated]` carry over to what is
+/// generated for it.
 ///
 /// A method with no return value is a **tell**: the ref's method returns
 /// `Result<(), TellError<CounterMsg>>` at once. A method that returns `T` is
