@@ -20,9 +20,6 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
     if let Some(e) = error {
         return fallback::derive_actor(e, input, &krate);
     }
-    let ident = &input.ident;
-    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
-
     let error = match &attrs.error {
         Some(ty) => quote!(#ty),
         None => quote!(#krate::Infallible),
@@ -49,35 +46,34 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
             }
         }
     });
-    let on_exit = attrs.on_exit.as_ref().map(|path| {
-        quote_spanned! {hook_span(path)=>
-            fn on_exit(
-                &mut self,
-                __keel_from: #krate::AnyRef,
-                __keel_reason: #krate::ExitReason,
-                __keel_ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
-                let __keel_hook = #path(self, __keel_from, __keel_reason, __keel_ctx);
-                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(__keel_hook.await) }
-            }
-        }
-    });
-    let on_down = attrs.on_down.as_ref().map(|path| {
-        quote_spanned! {hook_span(path)=>
-            fn on_down(
-                &mut self,
-                __keel_monitor: #krate::MonitorRef,
-                __keel_reason: #krate::ExitReason,
-                __keel_ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
-                let __keel_hook = #path(self, __keel_monitor, __keel_reason, __keel_ctx);
-                async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(__keel_hook.await) }
-            }
-        }
-    });
+    let on_exit = attrs
+        .on_exit
+        .as_ref()
+        .map(|path| signal_hook(path, &krate, quote!(on_exit), quote!(#krate::AnyRef)));
+    let on_down = attrs
+        .on_down
+        .as_ref()
+        .map(|path| signal_hook(path, &krate, quote!(on_down), quote!(#krate::MonitorRef)));
     let config = config(&attrs, &krate);
-    let actor_where = actor_where(input, &krate);
+    actor_impl(
+        input,
+        &krate,
+        &error,
+        quote!(#started #stopped #on_exit #on_down #config),
+    )
+}
 
+/// `impl Actor`: the message type and `handle` from the messages block,
+/// the error type, and `rest` (hooks and `config`, none in the fallback).
+pub(crate) fn actor_impl(
+    input: &DeriveInput,
+    krate: &TokenStream,
+    error: &TokenStream,
+    rest: TokenStream,
+) -> TokenStream {
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
+    let actor_where = actor_where(input, krate);
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Actor for #ident #ty_generics #actor_where {
@@ -93,11 +89,7 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
                 <Self as #krate::Messages>::dispatch(self, msg, ctx)
             }
 
-            #started
-            #stopped
-            #on_exit
-            #on_down
-            #config
+            #rest
         }
     }
 }
@@ -105,10 +97,31 @@ pub(crate) fn derive_actor(input: &DeriveInput) -> TokenStream {
 /// The derived impl's `where`: the type's own bounds, and what an actor
 /// needs, so that bounds written only on the messages block (`impl<T: Send
 /// + 'static> Bag<T>`) are enough.
-pub(crate) fn actor_where(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
+fn actor_where(input: &DeriveInput, krate: &TokenStream) -> TokenStream {
     let preds = input.generics.where_clause.as_ref().map(|w| &w.predicates);
     let comma = preds.filter(|p| !p.empty_or_trailing()).map(|_| quote!(,));
     quote!(where #preds #comma Self: #krate::Messages + #krate::Send + 'static)
+}
+
+/// `on_exit` or `on_down`: the same shape, a handle of type `first` (who
+/// exited, or which monitor) and the reason.
+fn signal_hook(
+    path: &Path,
+    krate: &TokenStream,
+    name: TokenStream,
+    first: TokenStream,
+) -> TokenStream {
+    quote_spanned! {hook_span(path)=>
+        fn #name(
+            &mut self,
+            __keel_first: #first,
+            __keel_reason: #krate::ExitReason,
+            __keel_ctx: &mut #krate::Context<Self>,
+        ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
+            let __keel_hook = #path(self, __keel_first, __keel_reason, __keel_ctx);
+            async move { #krate::HookResult::<<Self as #krate::Actor>::Error>::into_result(__keel_hook.await) }
+        }
+    }
 }
 
 /// `fn config()` when an attribute sets something.

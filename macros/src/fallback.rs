@@ -10,26 +10,13 @@ use syn::{DeriveInput, Error, GenericParam, ItemImpl, Type};
 /// `impl Actor`.
 pub(crate) fn derive_actor(error: Error, input: &DeriveInput, krate: &TokenStream) -> TokenStream {
     let errors = error.to_compile_error();
-    let ident = &input.ident;
-    let (impl_generics, ty_generics, _) = input.generics.split_for_impl();
-    let actor_where = crate::expand::actor_where(input, krate);
-    quote! {
-        #errors
-
-        #[automatically_derived]
-        impl #impl_generics #krate::Actor for #ident #ty_generics #actor_where {
-            type Msg = <Self as #krate::Messages>::Msg;
-            type Error = #krate::Infallible;
-
-            fn handle(
-                &mut self,
-                msg: <Self as #krate::Actor>::Msg,
-                ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), <Self as #krate::Actor>::Error>> + #krate::Send {
-                <Self as #krate::Messages>::dispatch(self, msg, ctx)
-            }
-        }
-    }
+    let actor_impl = crate::expand::actor_impl(
+        input,
+        krate,
+        &quote!(#krate::Infallible),
+        TokenStream::new(),
+    );
+    quote!(#errors #actor_impl)
 }
 
 /// `#[keel::messages]` with errors: the errors, the block (markers removed

@@ -187,7 +187,9 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Resolves when the address stops (no incarnation will follow), with
-    /// the last exit reason.
+    /// the last exit reason. When the actor ended by itself (not by a
+    /// `kill` of a handler that does not yield), the messages left in its
+    /// mailbox are already dead letters or failed asks by then.
     pub fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + 'static {
         self.any().wait_exit()
     }
@@ -360,7 +362,8 @@ impl AnyRef {
         }
     }
 
-    /// Resolves when the address stops, with the last exit reason.
+    /// Resolves when the address stops, with the last exit reason (see
+    /// [`ActorRef::wait_exit`]).
     pub fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + 'static {
         let addr = self.addr.clone();
         poll_fn(move |cx| addr.poll_closed(cx))
