@@ -32,8 +32,9 @@ impl Adder {
 
     /// A bug: a panic ends the actor.
     #[message]
-    fn divide_by(&mut self, d: i64) {
+    fn divide_by(&mut self, d: i64) -> i64 {
         self.sum /= d;
+        self.sum
     }
 }
 // ANCHOR_END: actor
@@ -57,19 +58,18 @@ impl Uplink {}
 #[tokio::main]
 async fn main() {
     let system = System::new();
-    let adder = system.spawn(Adder::default());
-
     // ANCHOR: reply
+    let adder = system.spawn(Adder::default());
     println!("add 40: {:?}", adder.add("40".to_string()).await);
     println!("add forty: {:?}", adder.add("forty".to_string()).await);
     println!("add 2: {:?}", adder.add("2".to_string()).await);
     // ANCHOR_END: reply
 
     // ANCHOR: panic
-    // The panic ends the actor; the ask queued behind it learns why.
-    adder.divide_by(0).unwrap();
-    println!("sum: {:?}", adder.sum().await);
+    // The panic ends the actor; the asker learns why.
+    println!("divide_by 0: {:?}", adder.divide_by(0).await);
     println!("adder is {:?}", adder.status());
+    println!("sum: {:?}", adder.sum().await);
     // Other actors are not touched.
     let other = system.spawn(Adder::default());
     println!("other adder: {:?}", other.add("7".to_string()).await);

@@ -3,9 +3,9 @@
 //!
 //! Run it with `cargo run --example lifecycle`.
 // ANCHOR: all
+// ANCHOR: actor
 use keel::prelude::*;
 
-// ANCHOR: actor
 /// A journal that opens when its actor starts and closes when it stops.
 #[derive(Actor)]
 #[actor(started = Self::open, stopped = Self::close)]

@@ -2,11 +2,11 @@
 //!
 //! Run it with `cargo run --example tell_ask`.
 // ANCHOR: all
+// ANCHOR: actor
 use std::time::Duration;
 
 use keel::prelude::*;
 
-// ANCHOR: actor
 /// A printer with a small mailbox: at most 2 jobs wait while it works.
 #[derive(Actor, Default)]
 #[actor(bounded = 2)]
@@ -41,9 +41,9 @@ impl Printer {
 #[tokio::main]
 async fn main() {
     let system = System::new();
+    // ANCHOR: tell
     let printer = system.spawn(Printer::default());
 
-    // ANCHOR: tell
     // A tell queues the message and returns at once.
     printer.print("cover".to_string()).unwrap();
     println!("done: {}", printer.done().await.unwrap());

@@ -389,8 +389,15 @@ async fn panicking_message_ends_the_actor() {
     counter.add(1).unwrap();
     let panic = ExitReason::Panic("boom".into());
     assert_eq!(counter.boom().await, Err(AskError::Exited(panic.clone())));
-    assert_eq!(counter.wait_exit().await, panic);
+    // The asker learns of the exit only once the address is closed: the
+    // actor is gone for whoever hears of it.
     assert_eq!(counter.status(), Status::Stopped);
+    let err = counter.add(5).unwrap_err();
+    assert!(
+        matches!(err, TellError::Closed(CounterMsg::Add(5))),
+        "{err:?}"
+    );
+    assert_eq!(counter.wait_exit().await, panic);
     let err = counter.add(5).unwrap_err();
     assert!(
         matches!(err, TellError::Closed(CounterMsg::Add(5))),

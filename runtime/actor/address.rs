@@ -198,6 +198,12 @@ impl Incarnation {
         self.address.upgrade().map(AnyRef::from_address)
     }
 
+    /// The reason it ended with, if it has (a `kill` may end it while its
+    /// run loop is still cleaning up).
+    pub(crate) fn ended_with(&self) -> Option<ExitReason> {
+        self.reason.lock().clone()
+    }
+
     /// Ends the incarnation with `reason` if nobody did yet: updates the
     /// address and tells every watcher. Returns the reason it ended with
     /// (this one, or the earlier caller's).
@@ -336,9 +342,6 @@ struct AddressInner<A: Actor> {
     supervised: bool,
     last_reason: Option<ExitReason>,
     close_waiters: Vec<Waker>,
-    /// The run loop is ending and will drain the queue: `wait_exit` waits
-    /// for that too, so the dead letters are counted when it resolves.
-    draining: bool,
 }
 
 const RUNNING: usize = 0;
@@ -368,7 +371,6 @@ impl<A: Actor> Address<A> {
                 supervised,
                 last_reason: None,
                 close_waiters: Vec::new(),
-                draining: false,
             }),
             suspended: AtomicBool::new(false),
             resume_waker: AtomicWaker::new(),
@@ -422,30 +424,6 @@ impl<A: Actor> Address<A> {
         Poll::Pending
     }
 
-    /// The run loop of an unsupervised address is ending and will drain
-    /// its queue: `wait_exit` resolves after [`end_drain`](Self::end_drain),
-    /// not when the address closes.
-    pub(crate) fn begin_drain(&self) {
-        self.inner.lock().draining = true;
-    }
-
-    /// The queue is drained (its messages are dead letters or failed
-    /// asks): wakes `wait_exit`.
-    pub(crate) fn end_drain(&self) {
-        let waiters = {
-            let mut inner = self.inner.lock();
-            inner.draining = false;
-            if self.status.load(Ordering::Acquire) == STOPPED {
-                std::mem::take(&mut inner.close_waiters)
-            } else {
-                Vec::new()
-            }
-        };
-        for w in waiters {
-            w.wake();
-        }
-    }
-
     /// No incarnation will follow: closes the address with `reason`.
     /// Queued messages are drained by whoever holds the receiver. Returns
     /// the parked receiver, if any, for the caller to drain.
@@ -475,13 +453,10 @@ impl<A: Actor> Address<A> {
             if let Some(w) = inner.parked_waiter.take() {
                 w.wake();
             }
-            // While the run loop drains, `end_drain` wakes the waiters.
-            let waiters = if inner.draining {
-                Vec::new()
-            } else {
-                std::mem::take(&mut inner.close_waiters)
-            };
-            (waiters, inner.parked.take())
+            (
+                std::mem::take(&mut inner.close_waiters),
+                inner.parked.take(),
+            )
         };
         for w in waiters {
             w.wake();
@@ -618,7 +593,7 @@ impl<A: Actor> AnyAddress for Address<A> {
 
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {
         let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED && !inner.draining {
+        if self.status.load(Ordering::Acquire) == STOPPED {
             return Poll::Ready(inner.last_reason.clone().unwrap_or(ExitReason::Normal));
         }
         if !inner.close_waiters.iter().any(|w| w.will_wake(cx.waker())) {

@@ -187,9 +187,9 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Resolves when the address stops (no incarnation will follow), with
-    /// the last exit reason. When the actor ended by itself (not by a
-    /// `kill` of a handler that does not yield), the messages left in its
-    /// mailbox are already dead letters or failed asks by then.
+    /// the last exit reason. When the actor ended by itself (not by
+    /// `kill`, which never waits for the actor's clean-up), the messages
+    /// left in its mailbox are already dead letters or failed asks by then.
     pub fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + 'static {
         self.any().wait_exit()
     }

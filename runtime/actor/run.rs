@@ -271,9 +271,11 @@ impl Step {
                 stopped: false,
             },
         };
-        match &step {
-            Step::Continue => inc.deferred.settle(None),
-            Step::Exit { reason, .. } => inc.deferred.settle(Some(reason)),
+        // On exit, what the hook left unanswered is failed by `exit`, once
+        // `stopped` has run and the address is closed: an asker who learns
+        // of the exit finds the actor gone.
+        if let Step::Continue = step {
+            inc.deferred.settle(None);
         }
         step
     }
@@ -653,11 +655,22 @@ async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopp
             Outcome::Killed => reason = ExitReason::Killed,
             _ => {}
         }
+        close_if_final(g);
         g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
     } else {
+        close_if_final(g);
         g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
+    }
+}
+
+/// Closes an unsupervised address's mailbox (no incarnation follows):
+/// before the state is dropped and before any ask is failed (DESIGN.md
+/// §4). Idempotent; `finish` calls it too.
+fn close_if_final<A: Actor>(g: &RunGuard<A>) {
+    if !g.addr.is_supervised() {
+        g.addr.mailbox.close();
     }
 }
 
@@ -669,18 +682,7 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
     if let Some(ctx) = g.ctx.as_mut() {
         ctx.cancel_timers();
     }
-    // An unsupervised address closes for good, and this run loop drains
-    // what is queued: `wait_exit` resolves only after that, so whoever
-    // waits sees the dead letters counted.
-    let drain_guard = (!g.addr.is_supervised() && g.rx.is_some()).then(|| {
-        g.addr.begin_drain();
-        EndDrain(g.addr.clone())
-    });
-    if !g.addr.is_supervised() {
-        // Closed before the state is dropped and before any queued ask is
-        // failed (DESIGN.md §4).
-        g.addr.mailbox.close();
-    }
+    close_if_final(g);
     if let Some(actor) = actor {
         let (dropped, _) = failing(&reason, || {
             catch_unwind(AssertUnwindSafe(move || drop(actor)))
@@ -693,33 +695,48 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
             }
         }
     }
+    // An unsupervised address is closed for good: what is still queued
+    // (and `continue_with` messages never handled) becomes dead letters or
+    // failed asks now, on the run loop's own thread, before the exit is
+    // announced, so that `wait_exit` finds them counted. (A `kill` that
+    // won the race announced already, and must not wait for this.)
+    if !g.addr.is_supervised() {
+        let ended_with = g.inc.ended_with().unwrap_or_else(|| reason.clone());
+        discard_continues(g, &ended_with);
+        if let Some(rx) = g.rx.take() {
+            drain(&g.addr, rx, &ended_with);
+        }
+    }
     let reason = g.inc.finish(reason);
     let error = g
         .start_error
         .take()
         .unwrap_or_else(|| StartError::Failed(reason.clone()));
     answer_ready(&mut g.ready, Err(error));
-    // `continue_with` messages never handled are dead letters (or failed
-    // asks) like the queue's; the context also holds a ref to the address:
-    // drop it before parking.
+    discard_continues(g, &reason);
+    if let Some(rx) = g.rx.take() {
+        // Parked for the next incarnation, or drained here if a supervisor
+        // closed the address meanwhile.
+        if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
+            drain(&g.addr, rx, &closed_with);
+        }
+    }
+    g.addr.kernel.run_loop_done(g.inc.pid);
+}
+
+/// `continue_with` messages never handled are dead letters (or failed
+/// asks) like the queue's. The context also holds a ref to the address: it
+/// is dropped here, before the receiver is parked.
+fn discard_continues<A: Actor>(g: &mut RunGuard<A>, reason: &ExitReason) {
     if let Some(mut ctx) = g.ctx.take() {
         let leftover = std::mem::take(&mut ctx.continues);
-        failing(&reason, || {
+        failing(reason, || {
             for m in leftover {
                 discard(&g.addr, m);
             }
             drop(ctx);
         });
     }
-    if let Some(rx) = g.rx.take() {
-        // Parked for the next incarnation, or drained here, on the run
-        // loop's own thread, if the address is closed (never by a killer).
-        if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
-            drain(&g.addr, rx, &closed_with);
-        }
-    }
-    drop(drain_guard);
-    g.addr.kernel.run_loop_done(g.inc.pid);
 }
 
 /// Turns what is left in a closed address's mailbox into dead letters
@@ -750,15 +767,6 @@ fn discard<A: Actor>(addr: &Address<A>, msg: A::Msg) {
             std::any::type_name::<A::Msg>(),
             DeadLetterReason::Closed,
         );
-    }
-}
-
-/// Ends the drain (wakes `wait_exit`) however `finish` leaves.
-struct EndDrain<A: Actor>(Arc<Address<A>>);
-
-impl<A: Actor> Drop for EndDrain<A> {
-    fn drop(&mut self) {
-        self.0.end_drain();
     }
 }
 
