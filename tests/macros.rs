@@ -411,6 +411,41 @@ async fn panicking_message_ends_the_actor() {
     system.shutdown().await;
 }
 
+/// An actor whose `stopped` never finishes.
+#[derive(Actor, Default)]
+#[actor(stopped = Self::hang)]
+struct Stuck;
+
+impl Stuck {
+    async fn hang(&mut self, _reason: &ExitReason, _ctx: &mut Context<Self>) {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[keel::messages]
+impl Stuck {
+    #[message]
+    fn boom(&mut self) -> u64 {
+        panic!("boom")
+    }
+}
+
+/// The ask whose handler panics fails with `Exited(Panic)` as soon as the
+/// address is closed: not after `stopped` (which here never ends: the ask
+/// would time out), and not with the reason of a kill that ends `stopped`.
+#[tokio::test]
+async fn a_failed_ask_waits_neither_for_stopped_nor_for_a_kill() {
+    quiet_panics();
+    let system = system();
+    let stuck = system.spawn(Stuck);
+    let got = stuck.ask_timeout(Duration::from_secs(10)).boom().await;
+    assert_eq!(got, Err(AskError::Exited(ExitReason::Panic("boom".into()))));
+    assert_eq!(stuck.status(), Status::Stopped);
+    stuck.kill();
+    assert_eq!(stuck.wait_exit().await, ExitReason::Killed);
+    system.shutdown().await;
+}
+
 /// Several arguments (one `mut`), no arguments; a method without
 /// `#[message]` stays an ordinary method.
 #[tokio::test]

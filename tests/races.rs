@@ -65,7 +65,8 @@ fn probe() -> Probe {
 
 /// `kill()` on another thread racing the actor's own `ctx.stop()`: when
 /// `kill()` returns the address is stopped and refuses sends; every ask
-/// ends (never its timeout); exactly one exit is announced.
+/// ends (never its timeout), a queued one with the announced reason;
+/// exactly one exit is announced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_races_the_actors_own_exit() {
     let system = System::builder().workers(2).build().unwrap();
@@ -98,7 +99,11 @@ async fn kill_races_the_actors_own_exit() {
             matches!(queued, Err(AskError::Exited(_) | AskError::NotRunning)),
             "round {round}: {queued:?}"
         );
-        guarded("wait_exit", r.wait_exit()).await;
+        let reason = guarded("wait_exit", r.wait_exit()).await;
+        // Drained with the reason the exit is announced with, whoever won.
+        if let Err(AskError::Exited(drained_with)) = &queued {
+            assert_eq!(*drained_with, reason, "round {round}");
+        }
         let mut exits = 0;
         while let Some(e) = events.try_next() {
             if matches!(e, SystemEvent::ActorExited { id, .. } if id == r.id()) {
@@ -158,8 +163,9 @@ async fn every_accepted_tell_is_handled_or_a_dead_letter() {
         let accepted = (0..200).filter(|_| r.tell(P::Work).is_ok()).count();
         killer.join().unwrap();
         guarded("wait_exit", r.wait_exit()).await;
-        // The run loop drains what is left after the exit is announced:
-        // follow its dead letters until the books balance.
+        // A kill announces the exit at once and the run loop drains what
+        // is left afterwards (it never waits for the run loop): follow its
+        // dead letters until the books balance.
         let mut dead = 0;
         guarded("the drain", async {
             while handled.load(Ordering::Relaxed) + dead < accepted {

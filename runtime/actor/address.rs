@@ -198,23 +198,34 @@ impl Incarnation {
         self.address.upgrade().map(AnyRef::from_address)
     }
 
-    /// The reason it ended with, if it has (a `kill` may end it while its
-    /// run loop is still cleaning up).
-    pub(crate) fn ended_with(&self) -> Option<ExitReason> {
-        self.reason.lock().clone()
-    }
-
     /// Ends the incarnation with `reason` if nobody did yet: updates the
     /// address and tells every watcher. Returns the reason it ended with
     /// (this one, or the earlier caller's).
     pub(crate) fn finish(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
-        {
-            let mut slot = self.reason.lock();
-            if let Some(earlier) = &*slot {
-                return earlier.clone();
-            }
-            *slot = Some(reason.clone());
+        match self.claim_exit(&reason) {
+            Ok(()) => self.announce_exit(reason),
+            Err(earlier) => earlier,
         }
+    }
+
+    /// Fixes the exit reason if nobody did yet (`Ok`: the caller must then
+    /// [`announce_exit`](Self::announce_exit)); `Err` with the earlier
+    /// caller's reason otherwise. Between the two, a `kill` no longer
+    /// changes the reason, and returns without waiting.
+    pub(crate) fn claim_exit(&self, reason: &ExitReason) -> Result<(), ExitReason> {
+        let mut slot = self.reason.lock();
+        match &*slot {
+            Some(earlier) => Err(earlier.clone()),
+            None => {
+                *slot = Some(reason.clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// The second half of [`finish`](Self::finish), for whoever claimed the
+    /// exit: updates the address and tells every watcher.
+    pub(crate) fn announce_exit(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
         // No lock is held from here on: closing the mailbox wakes the run
         // loop, and a scheduler that is shutting down may drop that task on
         // this very thread, whose clean-up calls `finish` again.

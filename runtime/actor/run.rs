@@ -271,9 +271,9 @@ impl Step {
                 stopped: false,
             },
         };
-        // On exit, what the hook left unanswered is failed by `exit`, once
-        // `stopped` has run and the address is closed: an asker who learns
-        // of the exit finds the actor gone.
+        // On exit, what the hook left unanswered is failed by `exit`, with
+        // this reason, once an unsupervised address is closed: an asker who
+        // learns of the exit finds the actor gone.
         if let Step::Continue = step {
             inc.deferred.settle(None);
         }
@@ -522,7 +522,6 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
             // Answered once the incarnation is gone (`finish`), as OTP's
             // start_link returns after the process exited.
             *start_error = Some(StartError::Ignored);
-            inc.deferred.settle(Some(&ExitReason::Normal));
             return (ExitReason::Normal, false);
         }
         Outcome::Done(Err(reason)) => Some(reason),
@@ -530,7 +529,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
         Outcome::Killed => Some(ExitReason::Killed),
     };
     if let Some(reason) = failed {
-        inc.deferred.settle(Some(&reason));
+        // `exit` fails what `started` left unanswered.
         return (reason, false);
     }
     inc.deferred.settle(None);
@@ -645,6 +644,12 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
 /// no incarnation follows), the state dropped, watchers told, the queue
 /// drained or parked.
 async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopped: bool) {
+    // First, synchronously after the hook that ended it: the requests that
+    // hook left unanswered fail with its reason (`Exited(Panic)` for a
+    // panic, whatever `stopped` or a later `kill` does), after an
+    // unsupervised address is closed, and without waiting for `stopped`.
+    close_if_final(g);
+    g.inc.deferred.settle(Some(&reason));
     let mut reason = reason;
     let killed = g.inc.killed.load(Ordering::Acquire);
     if let (true, false, Some(rx), Some(ctx)) = (stopped, killed, g.rx.as_mut(), g.ctx.as_mut()) {
@@ -655,12 +660,10 @@ async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopp
             Outcome::Killed => reason = ExitReason::Killed,
             _ => {}
         }
-        close_if_final(g);
+        // What `stopped` left unanswered.
         g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
     } else {
-        close_if_final(g);
-        g.inc.deferred.settle(Some(&reason));
         finish(g, Some(actor), reason);
     }
 }
@@ -683,6 +686,8 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         ctx.cancel_timers();
     }
     close_if_final(g);
+    // A no-op unless the task was dropped mid-turn (`RunGuard`'s drop).
+    g.inc.deferred.settle(Some(&reason));
     if let Some(actor) = actor {
         let (dropped, _) = failing(&reason, || {
             catch_unwind(AssertUnwindSafe(move || drop(actor)))
@@ -695,19 +700,25 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
             }
         }
     }
-    // An unsupervised address is closed for good: what is still queued
-    // (and `continue_with` messages never handled) becomes dead letters or
-    // failed asks now, on the run loop's own thread, before the exit is
-    // announced, so that `wait_exit` finds them counted. (A `kill` that
-    // won the race announced already, and must not wait for this.)
+    // The reason is fixed here (a `kill` from now on leaves it, and does
+    // not wait). An unsupervised address is closed for good: what is still
+    // queued, and `continue_with` messages never handled, become dead
+    // letters or failed asks with that reason now, on the run loop's own
+    // thread, before the exit is announced, so that `wait_exit` and the
+    // exit event find them counted. (A `kill` that claimed the exit first
+    // announces it itself, without waiting for this.)
+    let claimed = g.inc.claim_exit(&reason);
     if !g.addr.is_supervised() {
-        let ended_with = g.inc.ended_with().unwrap_or_else(|| reason.clone());
+        let ended_with = claimed.as_ref().err().unwrap_or(&reason).clone();
         discard_continues(g, &ended_with);
         if let Some(rx) = g.rx.take() {
             drain(&g.addr, rx, &ended_with);
         }
     }
-    let reason = g.inc.finish(reason);
+    let reason = match claimed {
+        Ok(()) => g.inc.announce_exit(reason),
+        Err(earlier) => earlier,
+    };
     let error = g
         .start_error
         .take()
