@@ -1,6 +1,7 @@
 //! Races that reviews found bugs in, pinned: `kill()` from another thread
-//! against the actor's own exit, re-linking against a peer's death, and
-//! message accounting when a kill cuts a stream of tells short. Each runs a
+//! against the actor's own exit, re-linking against a peer's death,
+//! message accounting when a kill cuts a stream of tells short, and a kill
+//! while the exiting run loop is stuck in its clean-up. Each runs a
 //! few hundred rounds; the only timeouts are hang guards, never assertions
 //! about speed.
 #![cfg(not(keel_loom))]
@@ -183,5 +184,66 @@ async fn every_accepted_tell_is_handled_or_a_dead_letter() {
             "round {round}: handled + dead letters"
         );
     }
+    system.shutdown().await;
+}
+
+/// A queued message whose `Drop` blocks, while the run loop drains it.
+struct Held {
+    dropping: std::sync::mpsc::Sender<()>,
+    release: std::sync::mpsc::Receiver<()>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.dropping.send(());
+        let _ = self.release.recv();
+    }
+}
+
+struct Holder;
+
+enum H {
+    Stop,
+    Hold(#[allow(dead_code)] Held),
+}
+
+impl Actor for Holder {
+    type Msg = H;
+    type Error = Infallible;
+
+    async fn handle(&mut self, msg: H, ctx: &mut Context<Self>) -> Result<(), Infallible> {
+        if let H::Stop = msg {
+            ctx.stop();
+        }
+        Ok(())
+    }
+}
+
+/// The exit is claimed before the queue is drained and announced after;
+/// a `kill` meanwhile announces it at once (with the claimed reason): it
+/// never waits for the run loop's clean-up, here a message's `Drop` that
+/// blocks until the test lets it go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_announces_without_waiting_for_the_drain() {
+    let system = System::builder().workers(2).build().unwrap();
+    let (dropping_tx, dropping) = std::sync::mpsc::channel();
+    let (release, release_rx) = std::sync::mpsc::channel();
+    let holder = system.spawn(Holder);
+    keel::testing::suspend(&holder);
+    holder.tell(H::Stop).ok().unwrap();
+    let held = Held {
+        dropping: dropping_tx,
+        release: release_rx,
+    };
+    holder.tell(H::Hold(held)).ok().unwrap();
+    keel::testing::resume(&holder);
+    // The run loop is now inside the drain, blocked in `Held::drop`.
+    tokio::task::spawn_blocking(move || dropping.recv().unwrap())
+        .await
+        .unwrap();
+    holder.kill();
+    let reason = guarded("wait_exit after kill", holder.wait_exit()).await;
+    assert_eq!(reason, ExitReason::Normal, "the claimed reason stands");
+    release.send(()).unwrap();
     system.shutdown().await;
 }

@@ -157,14 +157,22 @@ pub(crate) struct Incarnation {
     pub(crate) cell: ExitCell<Watcher>,
     pub(crate) trap_exits: AtomicBool,
     pub(crate) killed: AtomicBool,
-    /// Set once, by the first [`Incarnation::finish`].
-    reason: Mutex<Option<ExitReason>>,
+    /// The exit: its reason, set once by the first to claim it, and
+    /// whether it was announced (once, by whoever gets there first).
+    exit: Mutex<ExitSlot>,
     /// The parent's pid (a supervisor's), whose exit signals end this one
     /// even when it traps exits.
     pub(crate) parent: Option<Pid>,
     /// The monitors this incarnation holds on others: removed from their
     /// targets when it ends (OTP drops a dead process's monitors).
     pub(crate) watching: Mutex<HashMap<u64, Weak<Incarnation>>>,
+}
+
+/// An incarnation's exit, under one lock.
+#[derive(Default)]
+struct ExitSlot {
+    reason: Option<ExitReason>,
+    announced: bool,
 }
 
 impl Incarnation {
@@ -182,7 +190,7 @@ impl Incarnation {
             cell: ExitCell::new(),
             trap_exits: AtomicBool::new(false),
             killed: AtomicBool::new(false),
-            reason: Mutex::new(None),
+            exit: Mutex::new(ExitSlot::default()),
             parent,
             watching: Mutex::new(HashMap::new()),
         }
@@ -190,7 +198,7 @@ impl Incarnation {
 
     /// The reason it ended with, once it has.
     pub(crate) fn exit_reason(&self) -> Option<ExitReason> {
-        self.reason.lock().clone()
+        self.exit.lock().reason.clone()
     }
 
     /// A ref to the address (none once every ref and the run loop are gone).
@@ -200,32 +208,38 @@ impl Incarnation {
 
     /// Ends the incarnation with `reason` if nobody did yet: updates the
     /// address and tells every watcher. Returns the reason it ended with
-    /// (this one, or the earlier caller's).
+    /// (this one, or the earlier claimer's). If the exit was claimed but
+    /// not yet announced (its run loop is cleaning up), announces it now:
+    /// a `kill` never waits for the run loop.
     pub(crate) fn finish(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
-        match self.claim_exit(&reason) {
-            Ok(()) => self.announce_exit(reason),
-            Err(earlier) => earlier,
-        }
+        self.claim_exit(&reason);
+        self.announce_exit()
     }
 
-    /// Fixes the exit reason if nobody did yet (`Ok`: the caller must then
-    /// [`announce_exit`](Self::announce_exit)); `Err` with the earlier
-    /// caller's reason otherwise. Between the two, a `kill` no longer
-    /// changes the reason, and returns without waiting.
-    pub(crate) fn claim_exit(&self, reason: &ExitReason) -> Result<(), ExitReason> {
-        let mut slot = self.reason.lock();
-        match &*slot {
-            Some(earlier) => Err(earlier.clone()),
-            None => {
-                *slot = Some(reason.clone());
-                Ok(())
+    /// Fixes the exit reason if nobody did yet, and returns the reason the
+    /// incarnation ends with. From then on a `kill` no longer changes it.
+    pub(crate) fn claim_exit(&self, reason: &ExitReason) -> ExitReason {
+        self.exit
+            .lock()
+            .reason
+            .get_or_insert_with(|| reason.clone())
+            .clone()
+    }
+
+    /// Announces the claimed exit, once (later calls only return the
+    /// reason): updates the address and tells every watcher.
+    pub(crate) fn announce_exit(self: &Arc<Self>) -> ExitReason {
+        let reason = {
+            let mut exit = self.exit.lock();
+            let reason = exit
+                .reason
+                .clone()
+                .expect("the exit is claimed before it is announced");
+            if std::mem::replace(&mut exit.announced, true) {
+                return reason;
             }
-        }
-    }
-
-    /// The second half of [`finish`](Self::finish), for whoever claimed the
-    /// exit: updates the address and tells every watcher.
-    pub(crate) fn announce_exit(self: &Arc<Self>, reason: ExitReason) -> ExitReason {
+            reason
+        };
         // No lock is held from here on: closing the mailbox wakes the run
         // loop, and a scheduler that is shutting down may drop that task on
         // this very thread, whose clean-up calls `finish` again.

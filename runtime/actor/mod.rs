@@ -24,10 +24,14 @@
 //! exit signals, `Down`s). Each hook is polled inside `catch_unwind` and
 //! watched for `kill` while it is suspended. One function maps the outcome
 //! (`Ok`, `Err`, a panic, a stop request, a kill) to the next step. On exit:
-//! `stopped` (if the rule of DESIGN.md §4 says so), the address closes (or
-//! turns `Restarting` when a supervisor will attach a new incarnation), the
-//! state is dropped, links and monitors are told, and what is still queued
-//! becomes dead letters or `Exited` asks.
+//! an unsupervised address closes and the requests the ending hook left
+//! unanswered fail with its reason; `stopped` runs (if the rule of
+//! DESIGN.md §4 says so); the state is dropped; the exit reason is claimed
+//! (a later `kill` leaves it); what is still queued becomes dead letters or
+//! `Exited` asks; then the exit is announced: the address is `Stopped` (or
+//! `Restarting` when a supervisor will attach a new incarnation), links and
+//! monitors are told, `wait_exit` resolves. A `kill` announces at once,
+//! whatever the run loop is doing.
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;

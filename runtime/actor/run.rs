@@ -660,8 +660,10 @@ async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopp
             Outcome::Killed => reason = ExitReason::Killed,
             _ => {}
         }
-        // What `stopped` left unanswered.
-        g.inc.deferred.settle(Some(&reason));
+        // What `stopped` left unanswered (with a killer's reason, if one
+        // claimed the exit meanwhile).
+        let in_force = g.inc.exit_reason().unwrap_or_else(|| reason.clone());
+        g.inc.deferred.settle(Some(&in_force));
         finish(g, Some(actor), reason);
     } else {
         finish(g, Some(actor), reason);
@@ -686,10 +688,13 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         ctx.cancel_timers();
     }
     close_if_final(g);
+    // Requests failed before the reason is claimed get the reason in force:
+    // a `kill` may already have claimed the exit.
+    let in_force = g.inc.exit_reason().unwrap_or_else(|| reason.clone());
     // A no-op unless the task was dropped mid-turn (`RunGuard`'s drop).
-    g.inc.deferred.settle(Some(&reason));
+    g.inc.deferred.settle(Some(&in_force));
     if let Some(actor) = actor {
-        let (dropped, _) = failing(&reason, || {
+        let (dropped, _) = failing(&in_force, || {
             catch_unwind(AssertUnwindSafe(move || drop(actor)))
         });
         if let Err(payload) = dropped {
@@ -700,25 +705,23 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
             }
         }
     }
-    // The reason is fixed here (a `kill` from now on leaves it, and does
-    // not wait). An unsupervised address is closed for good: what is still
-    // queued, and `continue_with` messages never handled, become dead
-    // letters or failed asks with that reason now, on the run loop's own
-    // thread, before the exit is announced, so that `wait_exit` and the
-    // exit event find them counted. (A `kill` that claimed the exit first
-    // announces it itself, without waiting for this.)
-    let claimed = g.inc.claim_exit(&reason);
+    // The reason is fixed here (a `kill` from now on leaves it). An
+    // unsupervised address is closed for good: what is still queued, and
+    // `continue_with` messages never handled, become dead letters or
+    // failed asks with that reason now, on the run loop's own thread,
+    // before the exit is announced, so that `wait_exit` and the exit event
+    // find them counted, unless a `kill` announces first.
+    let reason = g.inc.claim_exit(&reason);
+    // Announced when this guard drops: after the drain, or while unwinding
+    // out of it; a `kill` meanwhile announces at once (it never waits).
+    let announce = Announce(g.inc.clone());
     if !g.addr.is_supervised() {
-        let ended_with = claimed.as_ref().err().unwrap_or(&reason).clone();
-        discard_continues(g, &ended_with);
+        discard_continues(g, &reason);
         if let Some(rx) = g.rx.take() {
-            drain(&g.addr, rx, &ended_with);
+            drain(&g.addr, rx, &reason);
         }
     }
-    let reason = match claimed {
-        Ok(()) => g.inc.announce_exit(reason),
-        Err(earlier) => earlier,
-    };
+    drop(announce);
     let error = g
         .start_error
         .take()
@@ -778,6 +781,15 @@ fn discard<A: Actor>(addr: &Address<A>, msg: A::Msg) {
             std::any::type_name::<A::Msg>(),
             DeadLetterReason::Closed,
         );
+    }
+}
+
+/// Announces the incarnation's claimed exit when dropped (idempotent).
+struct Announce(Arc<Incarnation>);
+
+impl Drop for Announce {
+    fn drop(&mut self) {
+        self.0.announce_exit();
     }
 }
 
