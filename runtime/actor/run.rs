@@ -640,9 +640,10 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
     }
 }
 
-/// The exit sequence: `stopped` if due, timers off, the address closed (if
-/// no incarnation follows), the state dropped, watchers told, the queue
-/// drained or parked.
+/// The exit sequence: the address closed (if no incarnation follows) and
+/// the ending hook's requests failed, `stopped` if due, then `finish`:
+/// timers off, the state dropped, the reason claimed, the queue drained
+/// (or parked for the next incarnation), the exit announced.
 async fn exit<A: Actor>(actor: A, g: &mut RunGuard<A>, reason: ExitReason, stopped: bool) {
     // First, synchronously after the hook that ended it: the requests that
     // hook left unanswered fail with its reason (`Exited(Panic)` for a
