@@ -420,13 +420,18 @@ impl<A: Actor> Address<A> {
         &self,
         rx: Receiver<Envelope<A>, Control>,
     ) -> Option<(Receiver<Envelope<A>, Control>, ExitReason)> {
-        let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED || !inner.supervised {
-            let reason = inner.last_reason.clone().unwrap_or(ExitReason::Normal);
-            return Some((rx, reason));
-        }
-        inner.parked = Some(rx);
-        if let Some(w) = inner.parked_waiter.take() {
+        let waiter = {
+            let mut inner = self.inner.lock();
+            if self.status.load(Ordering::Acquire) == STOPPED || !inner.supervised {
+                let reason = inner.last_reason.clone().unwrap_or(ExitReason::Normal);
+                return Some((rx, reason));
+            }
+            inner.parked = Some(rx);
+            inner.parked_waiter.take()
+        };
+        // Woken with the lock released: a scheduler that is shutting down
+        // may drop the woken task here, and its clean-up takes this lock.
+        if let Some(w) = waiter {
             w.wake();
         }
         None
@@ -475,13 +480,10 @@ impl<A: Actor> Address<A> {
             inner.supervised = false;
             inner.last_reason = Some(reason.clone());
             inner.current = None;
-            if let Some(w) = inner.parked_waiter.take() {
-                w.wake();
-            }
-            (
-                std::mem::take(&mut inner.close_waiters),
-                inner.parked.take(),
-            )
+            // Woken below, with the lock released (see `park_receiver`).
+            let mut waiters = std::mem::take(&mut inner.close_waiters);
+            waiters.extend(inner.parked_waiter.take());
+            (waiters, inner.parked.take())
         };
         for w in waiters {
             w.wake();
