@@ -14,7 +14,6 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::fmt;
 use std::future::Future;
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -1152,80 +1151,6 @@ async fn unbounded_overrides_the_system_default() {
     assert_eq!(roomy.count().await, Ok(100));
     assert_eq!(counter.get().await, Ok(1));
     system.shutdown().await;
-}
-
-#[derive(Actor)]
-#[actor(name = "custom-name")]
-#[actor(bounded = 8)]
-struct Named;
-
-#[keel::messages]
-impl Named {
-    #[message]
-    fn ping(&self) -> u32 {
-        4
-    }
-}
-
-/// Records the `actor` field of every `actor` span (where keel puts the
-/// actor's name).
-struct SpanNames(Log);
-
-impl tracing::Subscriber for SpanNames {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-
-    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        struct Field<'a>(&'a Log);
-        impl tracing::field::Visit for Field<'_> {
-            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-                if field.name() == "actor" {
-                    note(self.0, value);
-                }
-            }
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
-                if field.name() == "actor" {
-                    note(self.0, format!("{value:?}"));
-                }
-            }
-        }
-        if span.metadata().name() == "actor" {
-            span.record(&mut Field(&self.0));
-        }
-        tracing::span::Id::from_u64(1)
-    }
-
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, _: &tracing::Event<'_>) {}
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
-/// `name = "..."` is the name in traces (the actor's span); several
-/// `#[actor]` attributes merge.
-#[test]
-fn name_attribute_names_the_span() {
-    assert_eq!(
-        <Named as Actor>::config(),
-        ActorConfig::new()
-            .mailbox(MailboxConfig::bounded(8))
-            .name("custom-name")
-    );
-    let system = system();
-    let names = Log::default();
-    {
-        let _guard = tracing::subscriber::set_default(SpanNames(names.clone()));
-        let named = system.spawn(Named);
-        let plain = system.spawn(Counter::default());
-        drop((named, plain));
-    }
-    let names = entries(&names);
-    assert_eq!(names.len(), 2, "{names:?}");
-    assert_eq!(names[0], "custom-name");
-    assert!(names[1].ends_with("Counter"), "{names:?}");
-    system.shutdown_blocking().unwrap();
 }
 
 #[derive(Actor)]

@@ -2,6 +2,8 @@
 //! [`Message`] per `#[message]` method, checked against the rules in
 //! [`crate::valid`] (the receiver and signature rules are checked here, as
 //! the method is read).
+use proc_macro2::TokenStream;
+use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{
     Attribute, Error, FnArg, Generics, Ident, ImplItem, ImplItemFn, ItemImpl, Pat, Result,
@@ -267,59 +269,60 @@ fn is_unit(ty: &Type) -> bool {
     matches!(ty, Type::Tuple(t) if t.elems.is_empty())
 }
 
-/// The type with `Self` spelled as the actor's type, for use outside the
-/// impl block (in the enum and the trait).
+/// Spells `Self` as the actor's type in what it visits, for code generated
+/// outside the impl block (the enum, the trait): a type `Self` becomes the
+/// actor's type, a path `Self::X` (in a type, or an array length) becomes
+/// `<Actor>::X`.
+struct SpellSelf<'a>(&'a Type);
+
+impl SpellSelf<'_> {
+    /// `<Actor>::X` for a path `Self::X`.
+    fn qualified(&self, path: &syn::Path) -> Option<TokenStream> {
+        let first = path.segments.first()?;
+        if path.leading_colon.is_some() || first.ident != "Self" || path.segments.len() < 2 {
+            return None;
+        }
+        let rest = path.segments.iter().skip(1);
+        let actor = self.0;
+        Some(quote!(<#actor>::#(#rest)::*))
+    }
+}
+
+impl VisitMut for SpellSelf<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        syn::visit_mut::visit_type_mut(self, ty);
+        let Type::Path(TypePath { qself: None, path }) = ty else {
+            return;
+        };
+        if path.is_ident("Self") {
+            *ty = self.0.clone();
+        } else if let Some(q) = self.qualified(path) {
+            *ty = syn::parse_quote!(#q);
+        }
+    }
+
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        syn::visit_mut::visit_expr_path_mut(self, e);
+        if e.qself.is_none() {
+            if let Some(q) = self.qualified(&e.path) {
+                *e = syn::parse_quote!(#q);
+            }
+        }
+    }
+}
+
+/// The type with `Self` spelled out ([`SpellSelf`]).
 fn with_self(ty: &Type, self_ty: &Type) -> Type {
-    struct Replace<'a>(&'a Type);
-    impl VisitMut for Replace<'_> {
-        // `Self::LEN` in `[u64; Self::LEN]`.
-        fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
-            syn::visit_mut::visit_expr_path_mut(self, e);
-            self.expr_path(e);
-        }
-        fn visit_type_mut(&mut self, ty: &mut Type) {
-            syn::visit_mut::visit_type_mut(self, ty);
-            let Type::Path(TypePath { qself: None, path }) = ty else {
-                return;
-            };
-            if path.segments.first().is_none_or(|s| s.ident != "Self") {
-                return;
-            }
-            if path.segments.len() == 1 {
-                *ty = self.0.clone();
-            } else {
-                let rest: Vec<_> = path.segments.iter().skip(1).collect();
-                let actor = self.0;
-                *ty = syn::parse_quote!(<#actor>::#(#rest)::*);
-            }
-        }
-    }
-    impl Replace<'_> {
-        fn expr_path(&self, e: &mut syn::ExprPath) {
-            if e.qself.is_some() || e.path.segments.first().is_none_or(|s| s.ident != "Self") {
-                return;
-            }
-            let rest: Vec<_> = e.path.segments.iter().skip(1).collect();
-            let actor = self.0;
-            *e = syn::parse_quote!(<#actor>::#(#rest)::*);
-        }
-    }
     let mut ty = ty.clone();
-    Replace(self_ty).visit_type_mut(&mut ty);
+    SpellSelf(self_ty).visit_type_mut(&mut ty);
     ty
 }
 
 /// The block's generics with `Self` spelled out, for the items generated
 /// outside the block (the enum, the trait, the ref impls).
 pub(crate) fn generics_with_self(generics: &Generics, self_ty: &Type) -> Generics {
-    struct Replace<'a>(&'a Type);
-    impl VisitMut for Replace<'_> {
-        fn visit_type_mut(&mut self, ty: &mut Type) {
-            *ty = with_self(ty, self.0);
-        }
-    }
     let mut generics = generics.clone();
-    Replace(self_ty).visit_generics_mut(&mut generics);
+    SpellSelf(self_ty).visit_generics_mut(&mut generics);
     generics
 }
 

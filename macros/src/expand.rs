@@ -182,7 +182,6 @@ fn generate(block: &Block, item: &ItemImpl, krate: &TokenStream) -> TokenStream 
     let (impl_generics, ty_generics, where_clause) = outside.split_for_impl();
     let generic_params = &outside.params;
     let where_preds = outside.where_clause.as_ref().map(|w| &w.predicates);
-    let (block_impl_generics, _, block_where) = item.generics.split_for_impl();
 
     let phantom_params = phantom_params(&outside, messages);
     let phantom = (!phantom_params.is_empty()).then(|| {
@@ -236,6 +235,18 @@ fn generate(block: &Block, item: &ItemImpl, krate: &TokenStream) -> TokenStream 
     // A second block for the same actor redefines this first.
     let one_block = format_ident!("__keel_one_messages_block_per_actor_{}", actor);
 
+    let messages_impl = messages_impl(
+        item,
+        krate,
+        &quote!(#msg_enum #ty_generics),
+        quote! {
+            match __keel_msg {
+                #(#arms)*
+                #phantom_arm
+            }
+        },
+    );
+
     quote! {
         #[doc(hidden)]
         #[allow(non_upper_case_globals, dead_code)]
@@ -261,28 +272,7 @@ fn generate(block: &Block, item: &ItemImpl, krate: &TokenStream) -> TokenStream 
             }
         }
 
-        #[automatically_derived]
-        impl #block_impl_generics #krate::Messages for #self_ty #block_where {
-            type Msg = #msg_enum #ty_generics;
-
-            #[inline]
-            #[allow(unused_variables, deprecated)]
-            fn dispatch<__KeelE>(
-                &mut self,
-                __keel_msg: <Self as #krate::Messages>::Msg,
-                __keel_ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), __KeelE>> + #krate::Send
-            where
-                Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
-            {
-                async move {
-                    match __keel_msg {
-                        #(#arms)*
-                        #phantom_arm
-                    }
-                }
-            }
-        }
+        #messages_impl
 
         #[doc = #trait_doc]
         #[allow(dead_code, private_interfaces, private_bounds, unreachable_pub)]
@@ -307,6 +297,38 @@ fn generate(block: &Block, item: &ItemImpl, krate: &TokenStream) -> TokenStream 
             #where_preds
         {
             #(#timed_impls)*
+        }
+    }
+}
+
+/// `impl Messages` for the block's actor: the message type, and the
+/// dispatch, whose body `dispatch` matches `__keel_msg` (with
+/// `__keel_ctx` at hand). The fallback writes one too, over no messages.
+pub(crate) fn messages_impl(
+    item: &ItemImpl,
+    krate: &TokenStream,
+    msg_ty: &TokenStream,
+    dispatch: TokenStream,
+) -> TokenStream {
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Messages for #self_ty #where_clause {
+            type Msg = #msg_ty;
+
+            #[inline]
+            #[allow(unused_variables, deprecated)]
+            fn dispatch<__KeelE>(
+                &mut self,
+                __keel_msg: <Self as #krate::Messages>::Msg,
+                __keel_ctx: &mut #krate::Context<Self>,
+            ) -> impl #krate::Future<Output = #krate::Result<(), __KeelE>> + #krate::Send
+            where
+                Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
+            {
+                async move { #dispatch }
+            }
         }
     }
 }

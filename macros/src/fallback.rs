@@ -42,28 +42,13 @@ pub(crate) fn messages(
     if !stub_fits {
         return quote!(#errors #item);
     }
-    let self_ty = &item.self_ty;
-    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    quote! {
-        #errors
-        #item
-
-        #[automatically_derived]
-        impl #impl_generics #krate::Messages for #self_ty #where_clause {
-            type Msg = #krate::Infallible;
-
-            fn dispatch<__KeelE>(
-                &mut self,
-                msg: <Self as #krate::Messages>::Msg,
-                _ctx: &mut #krate::Context<Self>,
-            ) -> impl #krate::Future<Output = #krate::Result<(), __KeelE>> + #krate::Send
-            where
-                Self: #krate::Actor<Msg = <Self as #krate::Messages>::Msg>,
-            {
-                async move { match msg {} }
-            }
-        }
-    }
+    let stub = crate::expand::messages_impl(
+        &item,
+        krate,
+        &quote!(#krate::Infallible),
+        quote!(match __keel_msg {}),
+    );
+    quote!(#errors #item #stub)
 }
 
 /// `#[message]` outside a messages block: an error on the item, which is
