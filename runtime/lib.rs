@@ -29,6 +29,8 @@
 //!
 //! - [`System`] (`runtime/system.rs`): workers, clock, tokio handle,
 //!   events, shutdown;
+//! - names and process groups (`runtime/registry/`): [`System::register`],
+//!   [`System::whereis`], [`System::join`] and [`System::members`];
 //! - actors (`runtime/actor/`): [`Actor`], [`ActorRef`] and the other
 //!   handles, [`Context`], asks, links, monitors, exit signals, timers and
 //!   the run loop;
@@ -57,6 +59,10 @@ mod actor;
 #[cfg(not(keel_loom))]
 pub mod prelude;
 #[cfg(not(keel_loom))]
+mod registry;
+#[cfg(not(keel_loom))]
+mod supervisor;
+#[cfg(not(keel_loom))]
 mod system;
 #[cfg(all(feature = "testing", not(keel_loom)))]
 pub mod testing;
@@ -70,6 +76,16 @@ pub use crate::actor::{
 #[cfg(not(keel_loom))]
 #[doc(hidden)]
 pub use crate::actor::{Interceptor, MessageAction, StartAction};
+#[cfg(not(keel_loom))]
+pub use crate::registry::{JoinError, RegisterError, WhereisError};
+#[cfg(not(keel_loom))]
+pub use crate::supervisor::handle::ChildSelector;
+#[cfg(not(keel_loom))]
+pub use crate::supervisor::{
+    AutoShutdown, Backoff, ChildCounts, ChildInfo, ChildKind, ChildSpec, ChildState,
+    DynamicSupervisor, DynamicSupervisorBuilder, MakeSupervisor, Restart, Shutdown, SpecError,
+    Strategy, Supervisor, SupervisorBuilder, SupervisorError, SupervisorRef,
+};
 #[cfg(not(keel_loom))]
 pub use crate::system::{BuildError, ShutdownError, System, SystemBuilder};
 
@@ -85,6 +101,10 @@ pub mod time;
 #[cfg(all(feature = "macros", not(keel_loom)))]
 #[doc(inline)]
 pub use keel_macros::{message, messages, Actor};
+// `keel::Supervisor` is both the struct and the derive, likewise.
+#[cfg(all(feature = "macros", not(keel_loom)))]
+#[doc(inline)]
+pub use keel_macros::Supervisor;
 
 /// What the macros' generated code names, and nothing else: not part of
 /// keel's API.
@@ -101,6 +121,32 @@ pub mod __private {
     pub use std::future::Future;
     pub use std::marker::{PhantomData, Send};
     pub use std::result::Result;
+
+    // What `#[derive(Supervisor)]` names.
+    pub use crate::actor::StartError;
+    pub use crate::supervisor::{
+        AutoShutdown, ChildSpec, ChildState, Restart, Shutdown, Strategy, Supervisor,
+        SupervisorError, SupervisorRef,
+    };
+    pub use crate::system::System;
+    pub use std::clone::Clone;
+    pub use std::convert::From;
+    pub use std::option::Option;
+    pub use std::time::Duration;
+
+    /// A worker child of `#[derive(Supervisor)]`: every start clones
+    /// `proto`. It is kept behind a lock so that the actor need only be
+    /// `Send`, as actors are (a spec's factory must be `Sync`).
+    pub fn worker_spec<A: Actor + Clone>(id: &'static str, proto: A) -> ChildSpec {
+        let proto = crate::sync::Mutex::new(proto);
+        ChildSpec::worker(id, move || proto.lock().clone())
+    }
+
+    /// A `#[child(supervisor)]` child of `#[derive(Supervisor)]`: built
+    /// once, started afresh (children and all) on every start.
+    pub fn supervisor_spec<S: Into<Supervisor>>(id: &'static str, sup: S) -> ChildSpec {
+        ChildSpec::supervisor(id, sup.into())
+    }
 }
 
 /// The engine's internals, for keel's own benchmarks, stress tests and the

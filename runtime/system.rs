@@ -12,11 +12,14 @@
 //!
 //! # Shutdown
 //!
-//! [`System::shutdown`] refuses new actors, sends every live actor a
-//! shutdown request (newest first; as from its parent: an actor that traps
-//! exits runs `stopped`, one that does not ends at once), waits up to the
-//! shutdown timeout (default 5 s, real time) for them to end, kills the
-//! rest, and stops the workers. The waiting is done on a thread of its own,
+//! [`System::shutdown`] refuses new actors, then stops the supervision
+//! trees (the root supervisor stops them in reverse start order, each
+//! supervisor its children in reverse start order, by their shutdown
+//! specs: as in OTP, the trees bound their own time). Then it sends every
+//! other live actor a shutdown request (newest first; as from its parent:
+//! an actor that traps exits runs `stopped`, one that does not ends at
+//! once), waits up to the shutdown timeout (default 5 s, real time) for
+//! them to end, kills the rest, and stops the workers. The waiting is done on a thread of its own,
 //! so `shutdown().await` never blocks its caller's thread. Dropping the last
 //! `System` handle starts the same sequence and returns at once.
 use std::collections::HashMap;
@@ -26,12 +29,14 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::actor::address::{ExitSignal, Signal};
+use crate::actor::address::{ExitSignal, Incarnation, Signal};
 use crate::actor::kernel::{Interceptor, Kernel, KernelConfig};
 use crate::actor::run::{spawn, spawn_ready, SpawnOptions};
 use crate::actor::{Actor, ActorRef, EventStream, ExitReason, MailboxConfig, StartError};
 use crate::core::scheduler::{Scheduler, SchedulerConfig, ThreadWrapper};
-use crate::sync::{spawn_named, Condvar, Mutex};
+use crate::supervisor::server::start_root;
+use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef};
+use crate::sync::{spawn_named, AtomicU64, Condvar, Mutex, Ordering};
 use crate::time::Clock;
 
 /// An actor system: its workers, clock, events, and every actor spawned in
@@ -97,11 +102,18 @@ struct Inner {
     shutdown_timeout: Duration,
     state: Mutex<EndState>,
     ended: Condvar,
+    /// The root supervisor, made by the first `supervise`: its
+    /// incarnation (stopped first by a shutdown) and its ref.
+    root: Mutex<Option<(Arc<Incarnation>, SupervisorRef)>>,
+    /// Numbers the trees under the root (`tree-1`, ...).
+    trees: AtomicU64,
 }
 
 #[derive(Default)]
 struct EndState {
     shutdown_started: bool,
+    /// Why the System ends, if not `Shutdown` (the root gave up).
+    reason: Option<ExitReason>,
     /// Set once the System has ended: why.
     ended: Option<ExitReason>,
     waiters: Vec<Waker>,
@@ -211,8 +223,104 @@ impl System {
         self.kernel().live.len()
     }
 
+    /// Starts a supervision tree under the System's root supervisor and
+    /// resolves once every child in it has started (in order), with its
+    /// ref; `Err` if a child failed to start (the tree is then stopped, and
+    /// the error names the child).
+    ///
+    /// The root restarts nothing: a tree that ends (its supervisor gave up
+    /// or was stopped) ends the System, with
+    /// `ShutdownWith("reached_max_restart_intensity")` from
+    /// [`terminated`](Self::terminated) (OTP: a permanent application's
+    /// top supervisor). Nest trees that may end under a supervisor of your
+    /// own. `shutdown()` stops the trees in reverse start order, each one
+    /// its children in reverse start order.
+    pub fn supervise(
+        &self,
+        sup: impl Into<Supervisor>,
+    ) -> impl Future<Output = Result<SupervisorRef, StartError>> + Send + 'static {
+        let sup = sup.into();
+        let root = Inner::root(&self.handle.inner);
+        let n = self.handle.inner.trees.fetch_add(1, Ordering::Relaxed) + 1;
+        async move {
+            let spec = ChildSpec::supervisor(format!("tree-{n}"), sup);
+            match root.start_child(spec).await {
+                Ok(Some(any)) => SupervisorRef::from_any(&any).ok_or(StartError::ShuttingDown),
+                Ok(None) => Err(StartError::Ignored),
+                Err(SupervisorError::StartFailed { reason, .. }) => Err(StartError::Failed(reason)),
+                Err(_) => Err(StartError::ShuttingDown),
+            }
+        }
+    }
+
     pub(crate) fn kernel(&self) -> &Arc<Kernel> {
         &self.handle.inner.kernel
+    }
+}
+
+/// Names and process groups (`runtime/registry/`). A name, and each
+/// membership of a group, belongs to the actor's current *incarnation*: it
+/// is released before that incarnation's exit is announced (so whoever sees
+/// the exit finds the name free), and a restarted actor has no name until it
+/// is registered again (a supervisor does that for a spec's name).
+impl System {
+    /// Registers `actor`'s current incarnation as `name` (OTP's
+    /// `register/2`): one name per incarnation, one live holder per name.
+    /// See [`RegisterError`](crate::RegisterError) for the refusals.
+    pub fn register(
+        &self,
+        name: impl Into<Arc<str>>,
+        actor: impl Into<crate::actor::AnyRef>,
+    ) -> Result<(), crate::registry::RegisterError> {
+        crate::registry::register(self.kernel(), name.into(), &actor.into())
+    }
+
+    /// Removes `name`; true if it was registered. The actor goes on
+    /// running, and may be registered under another name.
+    pub fn unregister(&self, name: &str) -> bool {
+        crate::registry::unregister(self.kernel(), name)
+    }
+
+    /// The actor registered as `name`, typed: `NotFound` if no live
+    /// incarnation has the name, `WrongType` if it is not an `A`.
+    pub fn whereis<A: Actor>(
+        &self,
+        name: &str,
+    ) -> Result<ActorRef<A>, crate::registry::WhereisError> {
+        crate::registry::whereis::<A>(self.kernel(), name)
+    }
+
+    /// The actor registered as `name`, whatever its type.
+    pub fn whereis_any(&self, name: &str) -> Option<crate::actor::AnyRef> {
+        crate::registry::whereis_any(self.kernel(), name)
+    }
+
+    /// Adds `actor`'s current incarnation to the process group `group`
+    /// (OTP's `pg:join`). Joining again lists it again; it leaves every
+    /// group by itself when it ends.
+    pub fn join(
+        &self,
+        group: impl Into<Arc<str>>,
+        actor: impl Into<crate::actor::AnyRef>,
+    ) -> Result<(), crate::registry::JoinError> {
+        crate::registry::join(self.kernel(), group.into(), &actor.into())
+    }
+
+    /// Undoes one join of `group` by `actor`'s current incarnation (its
+    /// latest, as `pg:leave` does); false if it had not joined.
+    pub fn leave(&self, group: &str, actor: impl Into<crate::actor::AnyRef>) -> bool {
+        crate::registry::leave(self.kernel(), group, &actor.into())
+    }
+
+    /// The members of `group`, once per join, in the order they joined;
+    /// empty for an unknown group.
+    pub fn members(&self, group: &str) -> Vec<crate::actor::AnyRef> {
+        crate::registry::members(self.kernel(), group)
+    }
+
+    /// The groups that have at least one member, sorted by name.
+    pub fn groups(&self) -> Vec<Arc<str>> {
+        crate::registry::groups(self.kernel())
     }
 }
 
@@ -287,8 +395,9 @@ impl SystemBuilder {
         self
     }
 
-    /// How long `shutdown` waits for actors before killing them (default
-    /// 5 s).
+    /// How long `shutdown` waits for actors outside the supervision trees
+    /// before killing them (default 5 s; the trees are stopped by their
+    /// children's shutdown specs).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
@@ -377,6 +486,8 @@ impl SystemBuilder {
                     shutdown_timeout: self.shutdown_timeout,
                     state: Mutex::new(EndState::default()),
                     ended: Condvar::new(),
+                    root: Mutex::new(None),
+                    trees: AtomicU64::new(0),
                 }),
             }),
         })
@@ -397,14 +508,43 @@ impl fmt::Debug for SystemBuilder {
 }
 
 impl Inner {
+    /// The root supervisor, made on first use: one for one, no restarts
+    /// (a tree that ends trips it), its trees permanent. When it gives up
+    /// the System shuts down, ending with the give-up's reason.
+    fn root(this: &Arc<Inner>) -> SupervisorRef {
+        let mut root = this.root.lock();
+        if let Some((_, r)) = &*root {
+            return r.clone();
+        }
+        let (r, inc) = start_root(&this.kernel);
+        let weak = Arc::downgrade(this);
+        inc.on_exit_announced(this.kernel.next_id(), move |_| {
+            if let Some(inner) = weak.upgrade() {
+                if !inner.kernel.is_shutting_down() {
+                    let reason = ExitReason::shutdown_with("reached_max_restart_intensity");
+                    Inner::start_shutdown_with(&inner, Some(reason));
+                }
+            }
+        });
+        *root = Some((inc, r.clone()));
+        r
+    }
+
     /// Starts the shutdown sequence once, on its own thread.
     fn start_shutdown(this: &Arc<Inner>) {
+        Inner::start_shutdown_with(this, None);
+    }
+
+    /// `start_shutdown`, the System ending with `reason` (default
+    /// `Shutdown`).
+    fn start_shutdown_with(this: &Arc<Inner>, reason: Option<ExitReason>) {
         {
             let mut state = this.state.lock();
             if state.shutdown_started {
                 return;
             }
             state.shutdown_started = true;
+            state.reason = reason;
         }
         this.kernel.begin_shutdown();
         let inner = this.clone();
@@ -419,15 +559,41 @@ impl Inner {
 
     fn run_shutdown(self: Arc<Self>) {
         let kernel = &self.kernel;
+        // The supervision trees first, in reverse start order, each by its
+        // children's shutdown specs (OTP: a worker's timeout, then a kill;
+        // a supervisor waits for its children): the root traps exits, so
+        // this runs its `stopped`. The trees bound their own time; the
+        // shutdown timeout is for the actors outside them.
+        let root = self.root.lock().as_ref().map(|(inc, _)| inc.clone());
+        if let Some(root) = root {
+            let done = Arc::new((Mutex::new(false), Condvar::new()));
+            let notify = done.clone();
+            root.on_exit_announced(kernel.next_id(), move |_| {
+                *notify.0.lock() = true;
+                notify.1.notify_all();
+            });
+            root.signal(Signal::Exit(ExitSignal {
+                to: root.pid,
+                from: None,
+                from_pid: None,
+                reason: ExitReason::Shutdown,
+                from_parent: true,
+            }));
+            let mut ended = done.0.lock();
+            while !*ended {
+                ended = done.1.wait(ended);
+            }
+        }
+        let deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
         for inc in kernel.live.snapshot() {
             inc.signal(Signal::Exit(ExitSignal {
                 to: inc.pid,
                 from: None,
+                from_pid: None,
                 reason: ExitReason::Shutdown,
                 from_parent: true,
             }));
         }
-        let deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
         if !kernel.live.wait_empty(deadline) {
             let stuck = kernel.live.snapshot();
             tracing::warn!(
@@ -459,7 +625,8 @@ impl Inner {
         if let Some(rt) = self.owned_tokio.lock().take() {
             rt.shutdown_background();
         }
-        self.ended(ExitReason::Shutdown);
+        let reason = self.state.lock().reason.take();
+        self.ended(reason.unwrap_or(ExitReason::Shutdown));
     }
 
     /// The System has ended: streams end, `terminated` and `shutdown`

@@ -177,7 +177,7 @@ impl Errors {
     }
 }
 
-fn set<T>(slot: &mut Option<T>, key: &Ident, value: T) -> Result<()> {
+pub(crate) fn set<T>(slot: &mut Option<T>, key: &Ident, value: T) -> Result<()> {
     if slot.is_some() {
         return Err(Error::new(key.span(), format!("duplicate `{key}`")));
     }
@@ -185,7 +185,7 @@ fn set<T>(slot: &mut Option<T>, key: &Ident, value: T) -> Result<()> {
     Ok(())
 }
 
-fn flag(meta: &ParseNestedMeta<'_>, span: Span) -> Result<Span> {
+pub(crate) fn flag(meta: &ParseNestedMeta<'_>, span: Span) -> Result<Span> {
     if meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
         Ok(span)
     } else {
@@ -196,7 +196,7 @@ fn flag(meta: &ParseNestedMeta<'_>, span: Span) -> Result<Span> {
 
 /// Consumes what follows a key that is rejected (`= value` or `(...)`), so
 /// that the rejection is the only error.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> Result<()> {
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> Result<()> {
     if meta.input.peek(syn::Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
@@ -205,7 +205,7 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> Result<()> {
     Ok(())
 }
 
-fn parse_path(meta: &ParseNestedMeta<'_>) -> Result<Path> {
+pub(crate) fn parse_path(meta: &ParseNestedMeta<'_>) -> Result<Path> {
     let lit: LitStr = meta.value()?.parse()?;
     lit.parse()
 }

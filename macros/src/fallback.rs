@@ -19,6 +19,24 @@ pub(crate) fn derive_actor(error: Error, input: &DeriveInput, krate: &TokenStrea
     quote!(#errors #actor_impl)
 }
 
+/// `#[derive(Supervisor)]` on what is not a plain struct with named fields:
+/// the errors, and the generated items over no children (the `From` impl,
+/// `supervise`, a refs struct with only the supervisor's ref), so that code
+/// using them reports nothing more.
+pub(crate) fn derive_supervisor(
+    error: Error,
+    input: &DeriveInput,
+    krate: &TokenStream,
+) -> TokenStream {
+    let errors = error.to_compile_error();
+    let tree = crate::supervisor::Tree {
+        flags: Default::default(),
+        children: Vec::new(),
+    };
+    let stub = crate::supervisor::expand::generate(input, &tree, krate);
+    quote!(#errors #stub)
+}
+
 /// `#[keel::messages]` with errors: the errors, the block (markers removed
 /// when it parsed), and an empty message type so that a derive does not
 /// also report the block missing.

@@ -1,4 +1,5 @@
-//! Procedural macros for keel: `#[derive(Actor)]` and `#[keel::messages]`.
+//! Procedural macros for keel: `#[derive(Actor)]`, `#[keel::messages]` and
+//! `#[derive(Supervisor)]`.
 //!
 //! Use them through `keel` (`use keel::prelude::*;` brings the derive, and
 //! the attribute is written `#[keel::messages]`), which re-exports this
@@ -10,11 +11,13 @@
 //! model, [`valid`] holds the rules it must follow (every check a spanned
 //! `syn::Error`), [`expand`] writes the code, and [`fallback`] writes what
 //! stands in for it when the input has errors, so that one mistake gives
-//! one error rather than a cascade.
+//! one error rather than a cascade. [`supervisor`] is the same pipeline for
+//! `#[derive(Supervisor)]`, in its own modules.
 mod ast;
 mod attr;
 mod expand;
 mod fallback;
+mod supervisor;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -79,6 +82,137 @@ use proc_macro::TokenStream;
 pub fn derive_actor(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     expand::derive_actor(&input).into()
+}
+
+/// Makes a struct a supervisor: each field is a child, started in field
+/// order, and the attributes are the supervisor's flags and the children's
+/// specs (OTP's supervisor flags and child specifications).
+///
+/// A field is a worker, an actor: every start of the child clones the
+/// field, so its type is `Clone` (the first start too: the field is the
+/// prototype, never run itself). With `#[child(supervisor)]` the field is a
+/// supervisor: a type that derives `Supervisor` itself (or any
+/// `Into<Supervisor>`, such as a built `Supervisor` or a
+/// `DynamicSupervisor`), started afresh, children and all, on every start.
+///
+/// For `struct App` it generates:
+///
+/// - `impl From<App> for Supervisor`, so that `system.supervise(app)` and
+///   nesting work;
+/// - `AppRefs`, with `App`'s visibility: `supervisor: SupervisorRef`, and
+///   per field an `Option<ActorRef<Db>>` for a worker or an
+///   `Option<SupervisorRef>` for a supervisor. A field is `None` if that
+///   child was not running when the refs were read (its `started` returned
+///   `Start::Ignore`, or it had ended and was not restarted); a ref stays
+///   valid across the child's restarts, as a supervised child keeps its
+///   address;
+/// - `App::supervise(self, &system)`, which starts the tree as
+///   `system.supervise` does and returns `Result<AppRefs, StartError>`;
+/// - `AppRefs::from_supervisor(&supervisor)`, the refs of a running `App`
+///   supervisor, such as a nested one: `Result<AppRefs, SupervisorError>`.
+///
+/// # Attributes
+///
+/// On the struct, all optional, in one or more `#[supervisor(...)]`:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `strategy = OneForAll` | `OneForOne` (the default), `OneForAll` or `RestForOne` |
+/// | `max_restarts = 3` | at most this many restarts within the window (default 3) |
+/// | `within_secs = 5` | the restart window in seconds, above zero (default 5) |
+/// | `within_ms = 500` | or in milliseconds (not both) |
+/// | `auto_shutdown = AnySignificant` | `Never` (the default), `AnySignificant` or `AllSignificant`: when significant children's ends stop the supervisor |
+/// | `crate = "path"` | where keel is, if not `::keel` |
+///
+/// On a field, all optional, in one or more `#[child(...)]`:
+///
+/// | attribute | meaning |
+/// |---|---|
+/// | `restart = Transient` | `Permanent` (the default), `Transient` or `Temporary` |
+/// | `shutdown = 1000` | `BrutalKill`, `Infinity`, or a timeout in milliseconds (default: 5000 for a worker, `Infinity` for a supervisor) |
+/// | `significant` | the child's end (without a restart) triggers `auto_shutdown`; `Transient` and `Temporary` children only |
+/// | `name = "..."` | registers each incarnation under this name (`system.whereis`) |
+/// | `id = "..."` | the child's id (default: the field's name) |
+/// | `supervisor` | the field is a supervisor, not an actor |
+///
+/// ```
+/// use keel::prelude::*;
+/// use keel::Supervisor;
+///
+/// #[derive(Actor, Clone, Default)]
+/// struct Db {
+///     rows: u64,
+/// }
+///
+/// #[keel::messages]
+/// impl Db {
+///     #[message]
+///     fn insert(&mut self) -> u64 {
+///         self.rows += 1;
+///         self.rows
+///     }
+/// }
+///
+/// #[derive(Actor, Clone, Default)]
+/// struct Cache;
+///
+/// #[keel::messages]
+/// impl Cache {
+///     #[message]
+///     fn ping(&self) -> bool {
+///         true
+///     }
+/// }
+///
+/// /// A unit of work: it ends when its `parse` stage does (a significant
+/// /// child), and `store` restarts whenever `parse` does.
+/// #[derive(Supervisor, Default)]
+/// #[supervisor(strategy = RestForOne, within_ms = 500, auto_shutdown = AnySignificant)]
+/// struct Pipeline {
+///     #[child(restart = Transient, significant, shutdown = 1000)]
+///     parse: Cache,
+///     #[child(shutdown = Infinity)]
+///     store: Cache,
+/// }
+///
+/// #[derive(Supervisor, Default)]
+/// #[supervisor(strategy = OneForAll, max_restarts = 3, within_secs = 5)]
+/// struct App {
+///     #[child(shutdown = BrutalKill, name = "db")]
+///     db: Db,
+///     #[child(id = "the-cache", restart = Temporary)]
+///     cache: Cache,
+///     // Transient: once the pipeline has ended its work, it stays ended.
+///     #[child(supervisor, restart = Transient)]
+///     pipeline: Pipeline,
+/// }
+///
+/// # keel::__internal::block_on(async {
+/// let system = System::new();
+/// let app: AppRefs = App::default().supervise(&system).await.unwrap();
+/// let db = app.db.expect("db is running");
+/// assert_eq!(db.insert().await.unwrap(), 1);
+/// assert_eq!(system.whereis::<Db>("db").unwrap(), db);
+///
+/// let pipeline = app.pipeline.expect("the pipeline is running");
+/// let stages = PipelineRefs::from_supervisor(&pipeline).await.unwrap();
+/// assert!(stages.store.unwrap().ping().await.unwrap());
+/// system.shutdown().await;
+/// # });
+/// ```
+///
+/// Mistakes are compile errors on the offending attribute: an unknown or
+/// repeated key, a value of the wrong kind, a zero window or both
+/// `within_secs` and `within_ms`, an empty `name` or `id`, two children
+/// with one id (or one registered name), a `significant` child that is
+/// `Permanent` or under `auto_shutdown = Never` (OTP's `bad_combination`),
+/// a field named `supervisor` (`AppRefs` has one), and anything but a
+/// non-generic struct with named fields. So a derived supervisor that
+/// compiles always builds.
+#[proc_macro_derive(Supervisor, attributes(supervisor, child))]
+pub fn derive_supervisor(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    supervisor::derive(&input).into()
 }
 
 /// Turns the `#[message]` methods of an actor's impl block into its

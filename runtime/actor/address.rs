@@ -121,6 +121,9 @@ pub(crate) enum Signal {
 pub(crate) struct ExitSignal {
     pub(crate) to: Pid,
     pub(crate) from: Option<AnyRef>,
+    /// The incarnation it comes from, when one ended (a supervisor tells a
+    /// stale signal of an earlier incarnation from the current one's).
+    pub(crate) from_pid: Option<Pid>,
     pub(crate) reason: ExitReason,
     /// From the receiver's parent (its supervisor, or the System's
     /// shutdown): ends it even when it traps exits, running `stopped`.
@@ -144,6 +147,9 @@ pub(crate) enum Watcher {
     Link(Arc<Incarnation>),
     /// A monitor held by `watcher`: gets one `Down`.
     Monitor { id: u64, watcher: Arc<Incarnation> },
+    /// Called once with the exit reason, after the address shows the exit
+    /// (a supervisor waiting for a child it terminates).
+    Notify(ExitNotify),
 }
 
 /// One run of an actor on its address.
@@ -173,7 +179,20 @@ pub(crate) struct Incarnation {
 struct ExitSlot {
     reason: Option<ExitReason>,
     announced: bool,
+    /// Run when the exit is announced, before anyone is told (the
+    /// registry releases the incarnation's names here).
+    before_announce: Vec<BeforeAnnounce>,
+    /// The announcement is complete (address updated, watchers told).
+    done: bool,
+    /// Notified when it completes: they came while it was under way.
+    after_done: Vec<ExitNotify>,
 }
+
+/// A hook run before an exit is announced, with the incarnation's pid. It
+/// must not panic: the announcement is under way.
+type BeforeAnnounce = Box<dyn FnOnce(Pid) + Send>;
+/// Told an incarnation's exit reason once its exit is announced.
+pub(crate) type ExitNotify = Box<dyn FnOnce(&ExitReason) + Send>;
 
 impl Incarnation {
     pub(crate) fn new(
@@ -226,10 +245,49 @@ impl Incarnation {
             .clone()
     }
 
+    /// Runs `hook` when this incarnation's exit is announced, before the
+    /// address shows it and before any watcher is told. `Err(hook)` if the
+    /// exit was already announced. The hook must not panic.
+    pub(crate) fn before_exit_announced<F: FnOnce(Pid) + Send + 'static>(
+        &self,
+        hook: F,
+    ) -> Result<(), F> {
+        let mut exit = self.exit.lock();
+        if exit.announced {
+            return Err(hook);
+        }
+        exit.before_announce.push(Box::new(hook));
+        Ok(())
+    }
+
+    /// Calls `notify` once with the exit reason after the exit is
+    /// announced (the address shows it, links and monitors are told); at
+    /// once, on this thread, if it already was. `key` is a fresh id
+    /// (`Kernel::next_id`).
+    pub(crate) fn on_exit_announced(
+        &self,
+        key: u64,
+        notify: impl FnOnce(&ExitReason) + Send + 'static,
+    ) {
+        if let Err(Watcher::Notify(notify)) = self.cell.add(key, Watcher::Notify(Box::new(notify)))
+        {
+            // Exiting: the announcement may still be under way on another
+            // thread; then it calls `notify` when it completes.
+            let mut exit = self.exit.lock();
+            if exit.done {
+                let reason = exit.reason.clone().unwrap_or(ExitReason::NoProc);
+                drop(exit);
+                notify(&reason);
+            } else {
+                exit.after_done.push(notify);
+            }
+        }
+    }
+
     /// Announces the claimed exit, once (later calls only return the
     /// reason): updates the address and tells every watcher.
     pub(crate) fn announce_exit(self: &Arc<Self>) -> ExitReason {
-        let reason = {
+        let (reason, hooks) = {
             let mut exit = self.exit.lock();
             let reason = exit
                 .reason
@@ -238,8 +296,11 @@ impl Incarnation {
             if std::mem::replace(&mut exit.announced, true) {
                 return reason;
             }
-            reason
+            (reason, std::mem::take(&mut exit.before_announce))
         };
+        for hook in hooks {
+            hook(self.pid);
+        }
         // No lock is held from here on: closing the mailbox wakes the run
         // loop, and a scheduler that is shutting down may drop that task on
         // this very thread, whose clean-up calls `finish` again.
@@ -263,6 +324,7 @@ impl Incarnation {
                         peer.signal(Signal::Exit(ExitSignal {
                             to: peer.pid,
                             from: Some(from.clone()),
+                            from_pid: Some(self.pid),
                             reason: reason.clone(),
                             from_parent: peer.parent == Some(self.pid),
                         }));
@@ -277,7 +339,16 @@ impl Incarnation {
                         });
                     }
                 }
+                Watcher::Notify(notify) => notify(&reason),
             }
+        }
+        let late = {
+            let mut exit = self.exit.lock();
+            exit.done = true;
+            std::mem::take(&mut exit.after_done)
+        };
+        for notify in late {
+            notify(&reason);
         }
         reason
     }
@@ -334,6 +405,12 @@ pub(crate) trait AnyAddress: Send + Sync + 'static {
     /// `Ready(reason)` once the address is closed (no incarnation follows).
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason>;
     fn mailbox_len(&self) -> usize;
+    /// No incarnation will follow: closes the address with `reason`
+    /// (queued tells become dead letters, queued asks fail).
+    fn close(self: Arc<Self>, reason: &ExitReason);
+    /// True if no run loop holds the receiver (a new incarnation can take
+    /// it at once); else `notify` is called when that changes.
+    fn when_receiver_free(&self, notify: Box<dyn FnOnce() + Send>) -> bool;
     #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     fn set_suspended(&self, on: bool);
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -367,6 +444,17 @@ struct AddressInner<A: Actor> {
     supervised: bool,
     last_reason: Option<ExitReason>,
     close_waiters: Vec<Waker>,
+    /// A run loop holds the receiver (from its start until it parks it or
+    /// drains it).
+    rx_held: bool,
+    /// Closed by its supervisor while the queue was still to be drained
+    /// (by whoever holds the receiver): `wait_exit` waits for that drain,
+    /// so that it finds the dead letters counted.
+    drain_pending: bool,
+    /// Told when no run loop holds the receiver any more (a supervisor
+    /// restarting the address does not wait for a killed incarnation's
+    /// handler to yield).
+    free_waiters: Vec<Box<dyn FnOnce() + Send>>,
 }
 
 const RUNNING: usize = 0;
@@ -396,6 +484,9 @@ impl<A: Actor> Address<A> {
                 supervised,
                 last_reason: None,
                 close_waiters: Vec::new(),
+                rx_held: true,
+                drain_pending: false,
+                free_waiters: Vec::new(),
             }),
             suspended: AtomicBool::new(false),
             resume_waker: AtomicWaker::new(),
@@ -420,19 +511,27 @@ impl<A: Actor> Address<A> {
         &self,
         rx: Receiver<Envelope<A>, Control>,
     ) -> Option<(Receiver<Envelope<A>, Control>, ExitReason)> {
-        let waiter = {
+        let (waiter, free) = {
             let mut inner = self.inner.lock();
             if self.status.load(Ordering::Acquire) == STOPPED || !inner.supervised {
+                // The caller drains it, then calls `drained`.
                 let reason = inner.last_reason.clone().unwrap_or(ExitReason::Normal);
                 return Some((rx, reason));
             }
+            inner.rx_held = false;
             inner.parked = Some(rx);
-            inner.parked_waiter.take()
+            (
+                inner.parked_waiter.take(),
+                std::mem::take(&mut inner.free_waiters),
+            )
         };
         // Woken with the lock released: a scheduler that is shutting down
         // may drop the woken task here, and its clean-up takes this lock.
         if let Some(w) = waiter {
             w.wake();
+        }
+        for notify in free {
+            notify();
         }
         None
     }
@@ -445,6 +544,7 @@ impl<A: Actor> Address<A> {
     ) -> Poll<Option<Receiver<Envelope<A>, Control>>> {
         let mut inner = self.inner.lock();
         if let Some(rx) = inner.parked.take() {
+            inner.rx_held = true;
             return Poll::Ready(Some(rx));
         }
         if self.status.load(Ordering::Acquire) == STOPPED {
@@ -457,19 +557,46 @@ impl<A: Actor> Address<A> {
     /// No incarnation will follow: closes the address with `reason`.
     /// Queued messages are drained by whoever holds the receiver. Returns
     /// the parked receiver, if any, for the caller to drain.
+    ///
+    /// `wait_exit` resolves once the queue is drained: the caller drains
+    /// the receiver returned, or the run loop holding it drains it when it
+    /// is done; either then calls [`drained`](Self::drained).
     pub(crate) fn close_final(
         &self,
         reason: &ExitReason,
     ) -> Option<Receiver<Envelope<A>, Control>> {
-        self.close_announcing(reason, || {})
+        self.close_announcing(reason, true, || {})
+    }
+
+    /// The queue of a closed address is drained: `wait_exit` resolves.
+    pub(crate) fn drained(&self) {
+        let (waiters, free) = {
+            let mut inner = self.inner.lock();
+            inner.rx_held = false;
+            inner.drain_pending = false;
+            (
+                std::mem::take(&mut inner.close_waiters),
+                std::mem::take(&mut inner.free_waiters),
+            )
+        };
+        for w in waiters {
+            w.wake();
+        }
+        for notify in free {
+            notify();
+        }
     }
 
     /// `close_final`, running `announce` once the mailbox is closed (so
     /// `status()` reads `Stopped`) and before `wait_exit` resolves. No lock
-    /// is held while it runs (it publishes, and traces).
+    /// is held while it runs (it publishes, and traces). `await_drain`:
+    /// `wait_exit` waits for the queue's drain (not for an incarnation
+    /// that ends itself, whose run loop drained it already, nor for a
+    /// `kill`, which never waits).
     fn close_announcing(
         &self,
         reason: &ExitReason,
+        await_drain: bool,
         announce: impl FnOnce(),
     ) -> Option<Receiver<Envelope<A>, Control>> {
         self.mailbox.close();
@@ -480,10 +607,21 @@ impl<A: Actor> Address<A> {
             inner.supervised = false;
             inner.last_reason = Some(reason.clone());
             inner.current = None;
+            let parked = inner.parked.take();
+            if await_drain && (parked.is_some() || inner.rx_held) {
+                inner.drain_pending = true;
+                if parked.is_some() {
+                    inner.rx_held = true;
+                }
+            }
             // Woken below, with the lock released (see `park_receiver`).
-            let mut waiters = std::mem::take(&mut inner.close_waiters);
+            let mut waiters = if inner.drain_pending {
+                Vec::new()
+            } else {
+                std::mem::take(&mut inner.close_waiters)
+            };
             waiters.extend(inner.parked_waiter.take());
-            (waiters, inner.parked.take())
+            (waiters, parked)
         };
         for w in waiters {
             w.wake();
@@ -595,11 +733,14 @@ impl<A: Actor> AnyAddress for Address<A> {
         };
         let supervised = {
             let mut inner = self.inner.lock();
-            if inner.current.as_ref().is_some_and(|c| c.pid == inc.pid) {
+            // A supervisor may have attached the next incarnation already:
+            // then the address is that one's.
+            let current = inner.current.as_ref().is_none_or(|c| c.pid == inc.pid);
+            if current {
                 inner.current = None;
             }
             inner.last_reason = Some(reason.clone());
-            if inner.supervised {
+            if inner.supervised && current {
                 let _ = self.status.compare_exchange(
                     RUNNING,
                     RESTARTING,
@@ -614,13 +755,13 @@ impl<A: Actor> AnyAddress for Address<A> {
         } else {
             // The run loop of an unsupervised address never parks its
             // receiver: it drains it itself, on its own thread.
-            let _ = self.close_announcing(reason, announce);
+            let _ = self.close_announcing(reason, false, announce);
         }
     }
 
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {
         let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED {
+        if self.status.load(Ordering::Acquire) == STOPPED && !inner.drain_pending {
             return Poll::Ready(inner.last_reason.clone().unwrap_or(ExitReason::Normal));
         }
         if !inner.close_waiters.iter().any(|w| w.will_wake(cx.waker())) {
@@ -631,6 +772,19 @@ impl<A: Actor> AnyAddress for Address<A> {
 
     fn mailbox_len(&self) -> usize {
         self.mailbox.len()
+    }
+
+    fn close(self: Arc<Self>, reason: &ExitReason) {
+        crate::actor::run::close_address(&self, reason);
+    }
+
+    fn when_receiver_free(&self, notify: Box<dyn FnOnce() + Send>) -> bool {
+        let mut inner = self.inner.lock();
+        if !inner.rx_held || self.status.load(Ordering::Acquire) == STOPPED {
+            return true;
+        }
+        inner.free_waiters.push(notify);
+        false
     }
 
     fn set_suspended(&self, on: bool) {

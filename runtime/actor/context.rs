@@ -25,6 +25,9 @@ pub struct Context<A: Actor> {
     /// Monitors this incarnation removed whose `Down` may still be queued:
     /// it is dropped (flushed) when it comes.
     pub(crate) demonitored: HashSet<u64>,
+    /// The incarnation whose exit signal `on_exit` is handling (a
+    /// supervisor tells its children's incarnations apart by it).
+    pub(crate) exit_from: Option<Pid>,
     timers: Vec<TimerKey>,
     /// `timers.len()` at which it is next pruned.
     prune_at: usize,
@@ -47,6 +50,7 @@ impl<A: Actor> Context<A> {
             stop: None,
             continues: VecDeque::new(),
             demonitored: HashSet::new(),
+            exit_from: None,
             timers: Vec::new(),
             prune_at: PRUNE_FLOOR,
         }

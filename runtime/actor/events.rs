@@ -55,15 +55,142 @@ pub enum SystemEvent {
         /// Why it was not processed.
         reason: DeadLetterReason,
     },
+    /// A supervisor started a child (every successful start, restarts
+    /// included).
+    ChildStarted {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// The child's address.
+        id: ActorId,
+        /// The new incarnation.
+        pid: Pid,
+    },
+    /// A supervisor saw a child exit by itself, before acting on it.
+    ChildExited {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// The incarnation that ended.
+        pid: Pid,
+        /// Why.
+        reason: ExitReason,
+    },
+    /// OTP's `child_terminated` report: a child ended in a way the
+    /// supervisor reports (a permanent child for any reason, a transient
+    /// or temporary one abnormally).
+    ChildTerminated {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// Why it ended.
+        reason: ExitReason,
+    },
+    /// A child was started again by a restart (after its `ChildStarted`).
+    ChildRestarted {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// The child's address (kept across restarts).
+        id: ActorId,
+        /// The new incarnation.
+        pid: Pid,
+    },
+    /// OTP's `start_error` report: a child failed to start while its
+    /// supervisor started or restarted it (not for a failed `start_child`
+    /// or `restart_child`, whose error goes to the caller).
+    StartError {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// Why the start failed.
+        reason: ExitReason,
+    },
+    /// OTP's `shutdown_error` report: a child ended with an unexpected
+    /// reason while its supervisor shut it down (`Killed` after its
+    /// shutdown timeout, for one); the shutdown went on.
+    ShutdownError {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child's id in its spec.
+        child: Arc<str>,
+        /// The reason it ended with.
+        reason: ExitReason,
+    },
+    /// A supervisor reached its restart limit and gives up: it stops its
+    /// children and exits `Shutdown` (OTP's `reached_max_restart_intensity`).
+    GaveUp {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The child whose restart tripped the limit.
+        child: Arc<str>,
+        /// That child's exit reason.
+        reason: ExitReason,
+    },
+    /// A significant child ended, so its supervisor shuts down
+    /// (`auto_shutdown`).
+    AutoShutdown {
+        /// Sequence number.
+        seq: u64,
+        /// The supervisor.
+        supervisor: ActorId,
+        /// The significant child.
+        child: Arc<str>,
+    },
 }
 
 impl SystemEvent {
+    /// The same event with sequence number `seq`.
+    pub(crate) fn with_seq(mut self, seq: u64) -> SystemEvent {
+        match &mut self {
+            SystemEvent::ActorStarted { seq: s, .. }
+            | SystemEvent::ActorExited { seq: s, .. }
+            | SystemEvent::DeadLetter { seq: s, .. }
+            | SystemEvent::ChildStarted { seq: s, .. }
+            | SystemEvent::ChildExited { seq: s, .. }
+            | SystemEvent::ChildTerminated { seq: s, .. }
+            | SystemEvent::ChildRestarted { seq: s, .. }
+            | SystemEvent::StartError { seq: s, .. }
+            | SystemEvent::ShutdownError { seq: s, .. }
+            | SystemEvent::GaveUp { seq: s, .. }
+            | SystemEvent::AutoShutdown { seq: s, .. } => *s = seq,
+        }
+        self
+    }
+
     /// The event's sequence number.
     pub fn seq(&self) -> u64 {
         match self {
             SystemEvent::ActorStarted { seq, .. }
             | SystemEvent::ActorExited { seq, .. }
-            | SystemEvent::DeadLetter { seq, .. } => *seq,
+            | SystemEvent::DeadLetter { seq, .. }
+            | SystemEvent::ChildStarted { seq, .. }
+            | SystemEvent::ChildExited { seq, .. }
+            | SystemEvent::ChildTerminated { seq, .. }
+            | SystemEvent::ChildRestarted { seq, .. }
+            | SystemEvent::StartError { seq, .. }
+            | SystemEvent::ShutdownError { seq, .. }
+            | SystemEvent::GaveUp { seq, .. }
+            | SystemEvent::AutoShutdown { seq, .. } => *seq,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! watchdog and the (hidden) run-loop interceptor. The System (top layer)
 //! builds it and owns the shutdown sequence; actors reach it through their
 //! address.
+use std::any::{Any, TypeId};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -87,6 +88,9 @@ pub(crate) struct Kernel {
     watchdog: Arc<Watchdog>,
     /// Message types already warned about for their size.
     large_warned: Mutex<HashSet<&'static str>>,
+    /// One value per type, made on first use: what the layers above keep
+    /// per System (the registry's tables, the root supervisor).
+    extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Kernel {
@@ -120,7 +124,20 @@ impl Kernel {
             live: LiveSet::new(),
             watchdog,
             large_warned: Mutex::new(HashSet::new()),
+            extensions: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// This System's `T`, made with `T::default()` on first use.
+    pub(crate) fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let any = self
+            .extensions
+            .lock()
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("the extension map is keyed by type"))
     }
 
     /// A fresh id (addresses, incarnations and monitors share the counter).
@@ -238,6 +255,15 @@ impl Kernel {
                 .lock()
                 .retain(|s| !Arc::ptr_eq(s, &slot));
         }
+    }
+
+    /// True if a thread is inside a poll of one of `pid`'s hooks right now
+    /// (a killed incarnation still there may be a zombie: a handler that
+    /// does not yield).
+    pub(crate) fn in_hook(&self, pid: Pid) -> bool {
+        self.watchdog.slots.lock().iter().any(|s| {
+            s.epoch.load(Ordering::Acquire) % 2 == 1 && s.pid.load(Ordering::Relaxed) == pid.0
+        })
     }
 
     /// The run loop of `pid` is gone (no zombie any more).

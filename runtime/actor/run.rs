@@ -40,6 +40,7 @@ use crate::sync::Ordering;
 
 type Rx<A> = Receiver<Envelope<A>, Control>;
 type ReadyTx = ReplySender<Result<(), StartError>>;
+pub(crate) type BeforeRun = Box<dyn FnOnce(&Arc<Incarnation>) -> Result<(), ExitReason> + Send>;
 
 /// How an incarnation is attached.
 #[derive(Default)]
@@ -54,11 +55,27 @@ pub(crate) struct SpawnOptions {
     pub(crate) supervised: bool,
     /// Told the outcome of `started`.
     pub(crate) ready: Option<ReadyTx>,
+    /// Runs on this dispatcher instead of the one the actor's type names
+    /// (a child spec's `dispatcher`).
+    pub(crate) dispatcher: Option<std::borrow::Cow<'static, str>>,
+    /// Called with the new incarnation before it runs (a supervisor
+    /// registers the child's name here); `Err` fails the start with that
+    /// reason, `started` not run.
+    pub(crate) before_run: Option<BeforeRun>,
 }
 
 /// Spawns `actor` on a new address; returns at once.
 pub(crate) fn spawn<A: Actor>(kernel: &Arc<Kernel>, actor: A, opts: SpawnOptions) -> ActorRef<A> {
-    let config = A::config();
+    spawn_child(kernel, actor, opts).0
+}
+
+/// `spawn`, returning the first incarnation too (a supervisor's child).
+pub(crate) fn spawn_child<A: Actor>(
+    kernel: &Arc<Kernel>,
+    actor: A,
+    opts: SpawnOptions,
+) -> (ActorRef<A>, Arc<Incarnation>) {
+    let config = config_for::<A>(&opts);
     let mailbox = config.mailbox.unwrap_or(kernel.config.default_mailbox);
     let (tx, rx) = Mailbox::with_config(mailbox.capacity, mailbox.track_high_water);
     kernel.check_message_size(
@@ -73,8 +90,8 @@ pub(crate) fn spawn<A: Actor>(kernel: &Arc<Kernel>, actor: A, opts: SpawnOptions
         std::any::type_name::<A>(),
         opts.supervised,
     );
-    start_incarnation(&addr, Some(rx), actor, opts, &config);
-    ActorRef { addr }
+    let inc = start_incarnation(&addr, Some(rx), actor, opts, &config);
+    (ActorRef { addr }, inc)
 }
 
 /// Spawns `actor` and waits until its `started` has returned.
@@ -95,17 +112,31 @@ pub(crate) async fn spawn_ready<A: Actor>(
 
 /// Attaches a new incarnation to an address whose last one ended (a
 /// supervisor's restart). Messages queued meanwhile go to the new one.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn respawn<A: Actor>(addr: &Arc<Address<A>>, actor: A, opts: SpawnOptions) {
-    start_incarnation(addr, None, actor, opts, &A::config());
+pub(crate) fn respawn<A: Actor>(
+    addr: &Arc<Address<A>>,
+    actor: A,
+    opts: SpawnOptions,
+) -> Arc<Incarnation> {
+    let config = config_for::<A>(&opts);
+    start_incarnation(addr, None, actor, opts, &config)
+}
+
+/// The actor type's configuration, with the spawn's dispatcher if it names one.
+fn config_for<A: Actor>(opts: &SpawnOptions) -> ActorConfig {
+    let mut config = A::config();
+    if let Some(d) = &opts.dispatcher {
+        config.dispatcher = Some(d.clone());
+        config.blocking = false;
+    }
+    config
 }
 
 /// No incarnation will follow on `addr`: closes it with `reason`; queued
 /// tells become dead letters and queued asks fail with `Exited(reason)`.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn close_address<A: Actor>(addr: &Arc<Address<A>>, reason: &ExitReason) {
     if let Some(rx) = addr.close_final(reason) {
         drain(addr, rx, reason);
+        addr.drained();
     }
 }
 
@@ -115,7 +146,7 @@ fn start_incarnation<A: Actor>(
     actor: A,
     opts: SpawnOptions,
     config: &ActorConfig,
-) {
+) -> Arc<Incarnation> {
     let kernel = &addr.kernel;
     let pid = Pid(kernel.next_id());
     let weak: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
@@ -131,8 +162,9 @@ fn start_incarnation<A: Actor>(
             inc.signal(Signal::Exit(crate::actor::address::ExitSignal {
                 to: pid,
                 from: peer.any_ref(),
+                from_pid: Some(peer.pid),
                 reason: peer.exit_reason().unwrap_or(ExitReason::NoProc),
-                from_parent: false,
+                from_parent: opts.parent == Some(peer.pid),
             }));
         }
     }
@@ -155,19 +187,29 @@ fn start_incarnation<A: Actor>(
                 // Dropping the guard ends the incarnation with this error.
                 guard.start_error = Some(StartError::UnknownDispatcher(name.to_string()));
                 drop(actor);
-                return;
+                drop(guard);
+                return inc;
             }
         },
     };
     if kernel.is_shutting_down() {
         guard.start_error = Some(StartError::ShuttingDown);
         drop(actor);
-        return;
+        drop(guard);
+        return inc;
+    }
+    if let Some(before_run) = opts.before_run {
+        if let Err(reason) = before_run(&inc) {
+            guard.start_error = Some(StartError::Failed(reason));
+            drop(actor);
+            drop(guard);
+            return inc;
+        }
     }
     let name = config.name.as_deref().unwrap_or(addr.type_name);
     let task = ActorTask {
         inner: ManuallyDrop::new(run_incarnation(guard, actor)),
-        inc,
+        inc: inc.clone(),
         kernel: kernel.clone(),
         span: tracing::debug_span!("actor", id = %addr.id, %pid, actor = name),
     };
@@ -188,6 +230,7 @@ fn start_incarnation<A: Actor>(
             }
         }
     }
+    inc
 }
 
 // ---- the task wrapper ----
@@ -604,6 +647,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
                             stopped: trapping,
                         }
                     } else if let (true, Some(from)) = (trapping, exit.from) {
+                        ctx.exit_from = exit.from_pid;
                         Step::after_hook(
                             hook(actor.on_exit(from, exit.reason, ctx), rx, inc, id).await,
                             inc,
@@ -720,6 +764,9 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         discard_continues(g, &reason);
         if let Some(rx) = g.rx.take() {
             drain(&g.addr, rx, &reason);
+            // A supervisor that closed the address meanwhile has
+            // `wait_exit` waiting for this drain.
+            g.addr.drained();
         }
     }
     drop(announce);
@@ -734,6 +781,7 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         // closed the address meanwhile.
         if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
             drain(&g.addr, rx, &closed_with);
+            g.addr.drained();
         }
     }
     g.addr.kernel.run_loop_done(g.inc.pid);
@@ -815,6 +863,7 @@ impl<A: Actor> Drop for RunGuard<A> {
             Some(StartError::UnknownDispatcher(_)) => {
                 ExitReason::error(self.start_error.clone().expect("matched above"))
             }
+            Some(StartError::Failed(reason)) => reason.clone(),
             _ if self.inc.killed.load(Ordering::Acquire) => ExitReason::Killed,
             _ => ExitReason::Shutdown,
         };

@@ -1,0 +1,20 @@
+use keel::prelude::*;
+use keel::Supervisor;
+
+#[derive(Actor, Clone)]
+struct Db;
+
+#[keel::messages]
+impl Db {
+    #[message]
+    fn ping(&self) {}
+}
+
+#[derive(Supervisor)]
+struct App {
+    db: Db,
+    #[child(id = "db")]
+    replica: Db,
+}
+
+fn main() {}

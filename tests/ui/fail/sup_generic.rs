@@ -1,0 +1,18 @@
+use keel::prelude::*;
+use keel::Supervisor;
+
+#[derive(Actor, Clone)]
+struct Db;
+
+#[keel::messages]
+impl Db {
+    #[message]
+    fn ping(&self) {}
+}
+
+#[derive(Supervisor)]
+struct App<A: Actor> {
+    db: A,
+}
+
+fn main() {}

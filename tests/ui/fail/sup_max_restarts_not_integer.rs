@@ -1,0 +1,19 @@
+use keel::prelude::*;
+use keel::Supervisor;
+
+#[derive(Actor, Clone)]
+struct Db;
+
+#[keel::messages]
+impl Db {
+    #[message]
+    fn ping(&self) {}
+}
+
+#[derive(Supervisor)]
+#[supervisor(max_restarts = "3")]
+struct App {
+    db: Db,
+}
+
+fn main() {}

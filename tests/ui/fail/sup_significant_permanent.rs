@@ -1,0 +1,20 @@
+use keel::prelude::*;
+use keel::Supervisor;
+
+#[derive(Actor, Clone)]
+struct Db;
+
+#[keel::messages]
+impl Db {
+    #[message]
+    fn ping(&self) {}
+}
+
+#[derive(Supervisor)]
+#[supervisor(auto_shutdown = AnySignificant)]
+struct App {
+    #[child(significant)]
+    db: Db,
+}
+
+fn main() {}
