@@ -189,8 +189,8 @@ impl SupervisorActor {
                     },
                 );
             }
-        } else {
-            handle_of(&mut self.handles, key).inc = None;
+        } else if let Some(handle) = self.handles.get_mut(&key) {
+            handle.inc = None;
         }
         outcome
     }
@@ -616,10 +616,6 @@ pub(crate) fn start_root(kernel: &Arc<Kernel>) -> (SupervisorRef, Arc<Incarnatio
     };
     let (actor, inc) = spawn_child(kernel, SupervisorActor::new(root), SpawnOptions::default());
     (SupervisorRef::new(actor), inc)
-}
-
-fn handle_of(handles: &mut HashMap<Key, Handle>, key: Key) -> &mut Handle {
-    handles.entry(key).or_default()
 }
 
 /// What a shutdown waits on: the child's exit, announced, until the
