@@ -3,10 +3,12 @@
 //!
 //! Run it with `cargo run --example declarative_tree`.
 // ANCHOR: all
+// ANCHOR: uses
 use std::collections::HashMap;
 
 use keel::prelude::*;
 use keel::{DynamicSupervisor, Restart, SystemEvent};
+// ANCHOR_END: uses
 
 // ANCHOR: actors
 /// A key-value store.
@@ -64,11 +66,9 @@ struct App {
 
 #[tokio::main]
 async fn main() {
-    keel::testing::quiet_panics();
+    // ANCHOR: start
     let system = System::new();
     let mut events = system.events();
-
-    // ANCHOR: start
     let app = App {
         store: Store::default(),
         sessions: DynamicSupervisor::builder()

@@ -225,16 +225,17 @@ impl System {
 
     /// Starts a supervision tree under the System's root supervisor and
     /// resolves once every child in it has started (in order), with its
-    /// ref; `Err` if a child failed to start (the tree is then stopped, and
-    /// the error names the child).
+    /// ref; `Err(StartError::ChildFailed { child, reason })` if a child
+    /// failed to start (the children started before it are stopped again).
     ///
-    /// The root restarts nothing: a tree that ends (its supervisor gave up
-    /// or was stopped) ends the System, with
-    /// `ShutdownWith("reached_max_restart_intensity")` from
-    /// [`terminated`](Self::terminated) (OTP: a permanent application's
-    /// top supervisor). Nest trees that may end under a supervisor of your
-    /// own. `shutdown()` stops the trees in reverse start order, each one
-    /// its children in reverse start order.
+    /// The root restarts nothing: a tree that ends, whatever the reason
+    /// (its supervisor gave up, shut itself down with `auto_shutdown`, or
+    /// was stopped), ends the System, and [`terminated`](Self::terminated)
+    /// resolves with `ShutdownWith("reached_max_restart_intensity")` (OTP:
+    /// the top supervisor of a permanent application). Nest trees that may
+    /// end on purpose under a supervisor of your own. `shutdown()` stops
+    /// the trees in reverse start order, each one its children in reverse
+    /// start order.
     pub fn supervise(
         &self,
         sup: impl Into<Supervisor>,
@@ -247,7 +248,7 @@ impl System {
             match root.start_child(spec).await {
                 Ok(Some(any)) => SupervisorRef::from_any(&any).ok_or(StartError::ShuttingDown),
                 Ok(None) => Err(StartError::Ignored),
-                Err(SupervisorError::StartFailed { reason, .. }) => Err(StartError::Failed(reason)),
+                Err(SupervisorError::StartFailed { reason, .. }) => Err(child_failed(reason)),
                 Err(_) => Err(StartError::ShuttingDown),
             }
         }
@@ -322,6 +323,20 @@ impl System {
     pub fn groups(&self) -> Vec<Arc<str>> {
         crate::registry::groups(self.kernel())
     }
+}
+
+/// The tree's start failure, as the root reports it, named by the tree's
+/// child that failed.
+fn child_failed(reason: ExitReason) -> StartError {
+    if let ExitReason::Error(e) = &reason {
+        if let Some(SupervisorError::StartFailed { id, reason }) = e.downcast_ref() {
+            return StartError::ChildFailed {
+                child: id.clone(),
+                reason: reason.clone(),
+            };
+        }
+    }
+    StartError::Failed(reason)
 }
 
 impl Default for System {

@@ -98,18 +98,24 @@ pub fn derive_actor(input: TokenStream) -> TokenStream {
 /// For `struct App` it generates:
 ///
 /// - `impl From<App> for Supervisor`, so that `system.supervise(app)` and
-///   nesting work;
+///   nesting work (as a `#[child(supervisor)]` field, or
+///   `ChildSpec::supervisor(id, Supervisor::from(app))`);
 /// - `AppRefs`, with `App`'s visibility: `supervisor: SupervisorRef`, and
-///   per field an `Option<ActorRef<Db>>` for a worker or an
-///   `Option<SupervisorRef>` for a supervisor. A field is `None` if that
-///   child was not running when the refs were read (its `started` returned
-///   `Start::Ignore`, or it had ended and was not restarted); a ref stays
-///   valid across the child's restarts, as a supervised child keeps its
-///   address;
+///   per field (with that field's visibility) an `Option<ActorRef<Db>>`
+///   for a worker or an `Option<SupervisorRef>` for a supervisor. A field
+///   is `None` if that child was not running when the refs were read (its
+///   `started` returned `Start::Ignore`, or it had ended and was not
+///   restarted). A ref stays valid across the restarts its supervisor
+///   decides, as a supervised child keeps its address; a child stopped and
+///   started again with `restart_child`, and the children of a nested
+///   supervisor that restarted, are on new addresses: read the refs again
+///   (`from_supervisor`);
 /// - `App::supervise(self, &system)`, which starts the tree as
 ///   `system.supervise` does and returns `Result<AppRefs, StartError>`;
 /// - `AppRefs::from_supervisor(&supervisor)`, the refs of a running `App`
 ///   supervisor, such as a nested one: `Result<AppRefs, SupervisorError>`.
+///
+/// These names (`AppRefs`, `App::supervise`) must be free in the module.
 ///
 /// # Attributes
 ///

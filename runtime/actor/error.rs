@@ -1,6 +1,7 @@
 //! The errors of sending, asking, starting and linking. A failed send hands
 //! the message back; none of them needs `M: Debug`.
 use std::fmt;
+use std::sync::Arc;
 
 use crate::actor::exit::ExitReason;
 
@@ -96,6 +97,16 @@ pub enum StartError {
     /// The actor asked for a dispatcher the System does not have.
     #[error("no dispatcher named {0:?}")]
     UnknownDispatcher(String),
+    /// A supervision tree did not start (`system.supervise`): its child
+    /// `child` failed to start with `reason` (the children started before
+    /// it were stopped again).
+    #[error("child {child:?} failed to start: {reason}")]
+    ChildFailed {
+        /// The child's id in its supervisor.
+        child: Arc<str>,
+        /// Why its start failed.
+        reason: ExitReason,
+    },
 }
 
 /// A link that could not be made.

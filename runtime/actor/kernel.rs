@@ -257,15 +257,6 @@ impl Kernel {
         }
     }
 
-    /// True if a thread is inside a poll of one of `pid`'s hooks right now
-    /// (a killed incarnation still there may be a zombie: a handler that
-    /// does not yield).
-    pub(crate) fn in_hook(&self, pid: Pid) -> bool {
-        self.watchdog.slots.lock().iter().any(|s| {
-            s.epoch.load(Ordering::Acquire) % 2 == 1 && s.pid.load(Ordering::Relaxed) == pid.0
-        })
-    }
-
     /// The run loop of `pid` is gone (no zombie any more).
     pub(crate) fn run_loop_done(&self, pid: Pid) {
         self.watchdog.killed.lock().remove(&pid.0);

@@ -63,7 +63,7 @@ pub struct MonitorRef {
 }
 
 impl<A: Actor> ActorRef<A> {
-    /// Sends without waiting (see the table in DESIGN.md §4): a full
+    /// Sends without waiting: a full
     /// bounded mailbox follows its overflow policy (`FailFast` →
     /// `Err(Full(msg))`, `DropNewest` → a dead letter and `Ok`); a gone actor
     /// → `Err(Closed(msg))`.

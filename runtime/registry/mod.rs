@@ -9,10 +9,12 @@
 //!
 //! A name, and each membership of a group, belongs to one *incarnation*
 //! (a [`Pid`]), not to the address. It is released when that incarnation's
-//! exit is announced, before the address shows the exit and before any
-//! watcher is told: whoever observes the exit (`wait_exit`, an
-//! `ActorExited` event, a link, a monitor, the supervisor) already finds the
-//! name free and the member gone. A restarted actor's new incarnation has no
+//! exit is announced, before any watcher is told: whoever observes the
+//! exit (`wait_exit`, an `ActorExited` event, a link, a monitor, the
+//! supervisor) already finds the name free and the member gone. (An
+//! unsupervised actor's mailbox closes earlier, when it starts to end: while
+//! its `stopped` runs, tells to it fail `Closed` and its name is still
+//! held.) A restarted actor's new incarnation has no
 //! name until it is registered again (a supervisor registers a spec's name
 //! on every start, through [`register_incarnation`]).
 //!

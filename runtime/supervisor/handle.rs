@@ -75,8 +75,11 @@ impl SupervisorRef {
     /// Stops a child by its shutdown spec, without a restart: by id, or by
     /// its ref (`&ActorRef`, `&AnyRef`; the only way under a dynamic
     /// supervisor). A permanent or transient child's spec is kept
-    /// (`restart_child` starts it again); a temporary child's is removed.
-    /// A pending restart is cancelled.
+    /// (`restart_child` starts it again); a temporary child's, and a
+    /// dynamic supervisor's child's, is removed. Its address closes: tells
+    /// to it fail `Closed`. A pending restart is cancelled, and with it the
+    /// restart of the siblings that waited for it (a one_for_all or
+    /// rest_for_one restart that failed at this child).
     pub fn terminate_child(
         &self,
         child: impl Into<ChildSelector>,
@@ -88,7 +91,10 @@ impl SupervisorRef {
         )
     }
 
-    /// Starts a stopped child again (not counted as a restart).
+    /// Starts a stopped child again (not counted as a restart). A stopped
+    /// child's address was closed: it starts on a new one, so take its new
+    /// ref from the answer (OTP: a new pid). Only the restarts a supervisor
+    /// decides itself keep a child's address.
     pub fn restart_child(
         &self,
         id: &str,
@@ -107,7 +113,12 @@ impl SupervisorRef {
     }
 
     /// Resolves once the supervisor has handled everything queued before
-    /// this call (its children's exits included).
+    /// this call (its children's exits included), and has restarted the
+    /// children it decided to restart, except those waiting for a restart
+    /// delay or a retry. A restart waits for its address when the previous
+    /// incarnation was killed inside a handler that has not yielded yet;
+    /// `sync` waits for that too (the supervisor serves other calls
+    /// meanwhile).
     pub fn sync(&self) -> impl Future<Output = Result<(), SupervisorError>> + Send + 'static {
         call(self.actor.ask_within(FOREVER, SupMsg::Sync))
     }

@@ -137,6 +137,9 @@ pub(crate) struct Child {
     /// `Restarting` with it, and started by its retry (or stopped if that
     /// retry is cancelled). Its address stays open meanwhile.
     riding: Option<Key>,
+    /// Its restart waits for the address: the previous incarnation's run
+    /// loop still holds it (see `deferred`).
+    waiting: bool,
 }
 
 /// The decision state of one supervisor incarnation.
@@ -149,10 +152,6 @@ pub(crate) struct Machine {
     /// The starts still to do in the restart under way (drained within the
     /// supervisor's turn: emptied by the last start or by a failure).
     cycle: VecDeque<Key>,
-    /// The restart waiting for its address's receiver (the old incarnation
-    /// was killed and its handler has not yielded yet); the rest of its
-    /// cycle rides on it.
-    paused: Option<Key>,
     next_key: Key,
     /// splitmix64 state for the backoff's jitter: seeded, so a run with a
     /// manual clock repeats exactly.
@@ -166,7 +165,6 @@ impl Machine {
             children: Vec::new(),
             restarts: VecDeque::new(),
             cycle: VecDeque::new(),
-            paused: None,
             next_key: 1,
             rng: 0x6b65_656c_5f73_7570,
         };
@@ -188,6 +186,7 @@ impl Machine {
             started_at: None,
             last_reason: None,
             riding: None,
+            waiting: false,
         });
         key
     }
@@ -210,7 +209,7 @@ impl Machine {
 
     /// True while a restart waits for its address (`deferred`).
     pub(crate) fn is_paused(&self) -> bool {
-        self.paused.is_some()
+        self.children.iter().any(|c| c.waiting)
     }
 
     /// The keys to start when the supervisor starts, in order.
@@ -245,6 +244,7 @@ impl Machine {
         let c = &mut self.children[i];
         c.generation += 1;
         c.riding = None;
+        c.waiting = false;
         if self.flags.dynamic || c.spec.restart == Restart::Temporary {
             let key = c.key;
             self.remove(key);
@@ -390,7 +390,9 @@ impl Machine {
             }));
         }
         self.cycle.clear();
-        self.paused = None;
+        for c in &mut self.children {
+            c.waiting = false;
+        }
         actions.push(Action::Exit(ExitReason::Shutdown));
         actions
     }
@@ -407,9 +409,6 @@ impl Machine {
             (false, Strategy::OneForAll) => self.children.iter().map(|c| c.key).collect(),
             (false, Strategy::RestForOne) => self.children[i..].iter().map(|c| c.key).collect(),
         };
-        if self.paused.is_some_and(|p| targets.contains(&p)) {
-            self.paused = None;
-        }
         let mut actions = Vec::new();
         let mut starts = VecDeque::new();
         for &t in targets.iter().rev() {
@@ -422,6 +421,7 @@ impl Machine {
             // superseded by this one.
             c.generation += 1;
             c.riding = None;
+            c.waiting = false;
             if c.spec.restart == Restart::Temporary {
                 let reason = ExitReason::Shutdown;
                 self.remove(t);
@@ -469,7 +469,9 @@ impl Machine {
     /// yielded): the supervisor goes on serving meanwhile, and the rest of
     /// the cycle waits with it.
     pub(crate) fn deferred(&mut self, key: Key) -> Vec<Action> {
-        self.paused = Some(key);
+        if let Some(i) = self.index(key) {
+            self.children[i].waiting = true;
+        }
         for k in std::mem::take(&mut self.cycle) {
             if let Some(j) = self.index(k) {
                 self.children[j].riding = Some(key);
@@ -481,13 +483,14 @@ impl Machine {
     /// The address of the restart that waited is free: start it, then the
     /// rest of its cycle.
     pub(crate) fn resume(&mut self, key: Key) -> Vec<Action> {
-        let waiting = self
-            .index(key)
-            .is_some_and(|i| self.children[i].slot == Slot::Restarting);
-        if self.paused != Some(key) || !waiting {
+        let Some(i) = self.index(key) else {
+            return Vec::new();
+        };
+        let c = &mut self.children[i];
+        if !c.waiting || c.slot != Slot::Restarting {
             return Vec::new();
         }
-        self.paused = None;
+        c.waiting = false;
         self.cycle = self
             .children
             .iter_mut()
@@ -664,9 +667,6 @@ impl Machine {
             Slot::Stopped => return Ok(actions),
         }
         self.set_stopped(i);
-        if self.paused == Some(key) {
-            self.paused = None;
-        }
         actions.push(Action::Close(key, ExitReason::Shutdown));
         // Children waiting for this one's cancelled retry stop with it.
         let riders: Vec<Key> = self

@@ -46,8 +46,10 @@ pub enum Strategy {
     RestForOne,
 }
 
-/// When a supervisor ends because significant children ended
-/// (OTP_SEMANTICS.md §9).
+/// When a supervisor ends because significant children ended by
+/// themselves without a restart (a transient child's normal exit, a
+/// temporary child's any exit); never for children the supervisor stopped
+/// itself (OTP's `auto_shutdown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum AutoShutdown {
     /// Never (the default); no child may be significant.

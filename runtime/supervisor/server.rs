@@ -27,7 +27,7 @@ use crate::actor::kernel::Kernel;
 use crate::actor::refs::unlink;
 use crate::actor::run::{spawn_child, SpawnOptions};
 use crate::actor::{
-    Actor, ActorConfig, ActorId, AnyRef, Context, ExitReason, MailboxConfig, ReplyTo, Start,
+    Actor, ActorConfig, ActorId, AnyRef, Context, ExitReason, MailboxConfig, Pid, ReplyTo, Start,
     StartError,
 };
 use crate::core::reply::reply_slot;
@@ -49,10 +49,12 @@ pub(crate) enum SupMsg {
     Restart(Arc<str>, ReplyTo<Result<Option<AnyRef>, SupervisorError>>),
     Delete(Arc<str>, ReplyTo<Result<(), SupervisorError>>),
     Sync(ReplyTo<()>),
-    Retry(Key, u64),
-    Delayed(Key, u64),
+    /// The supervisor's own messages carry the incarnation that sent them:
+    /// one queued across the supervisor's restart is not the next one's.
+    Retry(Pid, Key, u64),
+    Delayed(Pid, Key, u64),
     /// A restarting child's address is free again (see `Machine::deferred`).
-    Free(Key),
+    Free(Pid, Key),
 }
 
 /// Which child a `terminate_child` means.
@@ -81,8 +83,6 @@ struct Handle {
     /// The spec it was started with (the machine may have dropped it by
     /// the time the incarnation is shut down: a temporary child's).
     spec: Option<ChildSpec>,
-    /// The last incarnation started on the address.
-    last_pid: Option<crate::actor::Pid>,
 }
 
 /// The supervisor's state.
@@ -110,21 +110,17 @@ impl SupervisorActor {
         };
         let spec = child.spec.clone();
         let handle = self.handles.entry(key).or_default();
-        if let (Purpose::Restart, Some(addr), Some(pid)) = (purpose, &handle.addr, handle.last_pid)
-        {
-            // Never wait on a handler that does not yield: if the old
-            // incarnation, killed, is still inside a hook and its run loop
-            // still holds the address, come back when it lets go. (One that
-            // is not inside a hook lets go at once: that wait is part of
-            // the restart.)
-            if ctx.kernel.in_hook(pid) {
-                let me = ctx.myself().clone();
-                let free = addr.addr.when_receiver_free(Box::new(move || {
-                    let _ = me.tell(SupMsg::Free(key));
-                }));
-                if !free {
-                    return Started::Deferred;
-                }
+        if let (Purpose::Restart, Some(addr)) = (purpose, &handle.addr) {
+            // Never wait on a handler that does not yield (DESIGN.md §4):
+            // if the previous incarnation's run loop still holds the
+            // address (a killed one may be stuck in its handler), come back
+            // when it lets go, serving other calls meanwhile.
+            let (me, sup) = (ctx.myself().clone(), ctx.pid());
+            let free = addr.addr.when_receiver_free(Box::new(move || {
+                let _ = me.tell(SupMsg::Free(sup, key));
+            }));
+            if !free {
+                return Started::Deferred;
             }
         }
         let (tx, mut rx) = reply_slot();
@@ -153,15 +149,37 @@ impl SupervisorActor {
             Err(reason) => return Started::Failed(reason),
         };
         handle.addr = Some(addr.clone());
-        handle.last_pid = Some(inc.pid);
         handle.inc = Some(inc.clone());
         handle.spec = Some(spec.clone());
-        let outcome = match poll_fn(|cx| rx.poll_recv(cx)).await {
-            Ok(Ok(())) => Started::Up(inc.clone()),
-            Ok(Err(StartError::Ignored)) => Started::Ignored,
-            Ok(Err(StartError::Failed(reason))) => Started::Failed(reason),
-            Ok(Err(other)) => Started::Failed(ExitReason::error(other)),
-            Err(_) => Started::Failed(ExitReason::Shutdown),
+        // A kill while `started` runs fails the start at once: the run loop
+        // answers only when the hook yields, which a stuck one never does.
+        let (killed_tx, mut killed_rx) = reply_slot();
+        let watch = ctx.kernel.next_id();
+        let watched = Arc::downgrade(&inc);
+        inc.on_exit_announced(watch, move |_| {
+            if watched
+                .upgrade()
+                .is_some_and(|i| i.killed.load(crate::sync::Ordering::Acquire))
+            {
+                let _ = killed_tx.send(());
+            }
+        });
+        let answer = poll_fn(|cx| match rx.poll_recv(cx) {
+            Poll::Ready(r) => Poll::Ready(Some(r)),
+            Poll::Pending => match killed_rx.poll_recv(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(None),
+                _ => Poll::Pending,
+            },
+        })
+        .await;
+        inc.cell.remove(watch);
+        let outcome = match answer {
+            Some(Ok(Ok(()))) => Started::Up(inc.clone()),
+            Some(Ok(Err(StartError::Ignored))) => Started::Ignored,
+            Some(Ok(Err(StartError::Failed(reason)))) => Started::Failed(reason),
+            Some(Ok(Err(other))) => Started::Failed(ExitReason::error(other)),
+            Some(Err(_)) => Started::Failed(ExitReason::Shutdown),
+            None => Started::Failed(ExitReason::Killed),
         };
         if let Started::Up(inc) = &outcome {
             let sup = ctx.myself().id();
@@ -226,10 +244,10 @@ impl SupervisorActor {
                     }
                 }
                 Action::Retry(key, generation) => {
-                    let _ = ctx.myself().tell(SupMsg::Retry(key, generation));
+                    let _ = ctx.myself().tell(SupMsg::Retry(ctx.pid(), key, generation));
                 }
                 Action::Delay(key, generation, after) => {
-                    ctx.send_after(after, SupMsg::Delayed(key, generation));
+                    ctx.send_after(after, SupMsg::Delayed(ctx.pid(), key, generation));
                 }
                 Action::Exit(reason) => ctx.stop_with(reason),
             }
@@ -548,16 +566,20 @@ impl Actor for SupervisorActor {
                 };
                 reply.reply(result);
             }
-            SupMsg::Retry(key, generation) => {
+            // Another incarnation's, or the System is shutting down (no
+            // new actor may start; this supervisor is stopped soon).
+            SupMsg::Retry(from, ..) | SupMsg::Delayed(from, ..) | SupMsg::Free(from, _)
+                if from != ctx.pid() || ctx.kernel.is_shutting_down() => {}
+            SupMsg::Retry(_, key, generation) => {
                 let now = ctx.clock().now();
                 let actions = self.machine.retry(key, generation, now);
                 self.run(actions, ctx).await;
             }
-            SupMsg::Delayed(key, generation) => {
+            SupMsg::Delayed(_, key, generation) => {
                 let actions = self.machine.delay_elapsed(key, generation);
                 self.run(actions, ctx).await;
             }
-            SupMsg::Free(key) => {
+            SupMsg::Free(_, key) => {
                 let actions = self.machine.resume(key);
                 self.run(actions, ctx).await;
             }

@@ -13,8 +13,9 @@ use crate::actor::run::{respawn, spawn_child, SpawnOptions};
 use crate::actor::{Actor, AnyRef, ExitReason};
 use crate::supervisor::Supervisor;
 
-/// When a child is restarted (OTP's restart types; see the matrix in
-/// OTP_SEMANTICS.md §5).
+/// When a child is restarted (OTP's restart types). The normal family of
+/// exit reasons is `Normal`, `Shutdown` and `ShutdownWith`; every other
+/// reason is abnormal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Restart {
     /// Always restarted, whatever the reason (the default).
@@ -27,7 +28,9 @@ pub enum Restart {
     Temporary,
 }
 
-/// How a supervisor stops a child (OTP_SEMANTICS.md §8).
+/// How a supervisor stops a child (OTP's shutdown protocol): as its parent,
+/// so a child stops even if it traps exits, and its `stopped` runs only if
+/// it traps exits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Shutdown {
     /// Kill it at once: `stopped` does not run.

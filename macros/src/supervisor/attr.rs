@@ -15,7 +15,8 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::meta::ParseNestedMeta;
 use syn::{
-    Attribute, Error, Expr, ExprLit, ExprUnary, Field, Ident, Lit, LitStr, Path, Result, Type, UnOp,
+    Attribute, Error, Expr, ExprLit, ExprUnary, Field, Ident, Lit, LitStr, Path, Result, Type,
+    UnOp, Visibility,
 };
 
 use crate::attr::{flag, parse_path, set, skip_value, Errors};
@@ -68,6 +69,8 @@ pub(crate) struct Within {
 /// One field: a child, and what its `#[child(...)]` attributes say.
 pub(crate) struct Child {
     pub(crate) field: Ident,
+    /// The field's visibility, which its field of the refs struct keeps.
+    pub(crate) vis: Visibility,
     pub(crate) ty: Type,
     /// The field's doc comment, repeated on its field of the refs struct.
     pub(crate) docs: Vec<Attribute>,
@@ -194,6 +197,7 @@ impl Child {
         let mut out = Child {
             id: LitStr::new(&ident.unraw().to_string(), ident.span()),
             field: ident,
+            vis: field.vis.clone(),
             ty: field.ty.clone(),
             docs: field
                 .attrs

@@ -68,8 +68,9 @@ fn read(input: &DeriveInput) -> Read {
         .iter()
         .map(|field| Child::parse(field, &mut errors))
         .collect();
-    let tree = Tree { flags, children };
+    let mut tree = Tree { flags, children };
     valid::check_tree(&tree, &input.ident, &mut errors);
+    valid::check_unmarked_supervisors(&mut tree, &mut errors);
     Read::Tree(tree, errors.into_error())
 }
 

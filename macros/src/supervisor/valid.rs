@@ -15,6 +15,8 @@
 //!    name for the supervisor itself.
 use std::collections::HashMap;
 
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
 use syn::{Data, DataStruct, DeriveInput, Error, Fields, FieldsNamed, Ident, Result};
 
 use super::attr::Child;
@@ -77,7 +79,7 @@ pub(crate) fn check_shape(input: &DeriveInput) -> Result<&FieldsNamed> {
 pub(crate) fn check_tree(tree: &Tree, ident: &Ident, errors: &mut Errors) {
     for child in &tree.children {
         check_significant(tree, child, errors);
-        if child.field == "supervisor" {
+        if child.field.unraw() == "supervisor" {
             errors.push(Error::new(
                 child.field.span(),
                 format!(
@@ -89,6 +91,31 @@ pub(crate) fn check_tree(tree: &Tree, ident: &Ident, errors: &mut Errors) {
         }
     }
     check_unique(&tree.children, errors);
+}
+
+/// A field whose type is plainly a supervisor (`Supervisor`,
+/// `DynamicSupervisor`) without `#[child(supervisor)]`: say so, rather than
+/// let rustc say the type is not an actor (the field is then expanded as a
+/// supervisor, so that this is the only error about it).
+pub(crate) fn check_unmarked_supervisors(tree: &mut Tree, errors: &mut Errors) {
+    for child in tree.children.iter_mut().filter(|c| c.supervisor.is_none()) {
+        let syn::Type::Path(path) = &child.ty else {
+            continue;
+        };
+        let Some(last) = path.path.segments.last() else {
+            continue;
+        };
+        if last.ident == "Supervisor" || last.ident == "DynamicSupervisor" {
+            errors.push(Error::new_spanned(
+                &child.ty,
+                format!(
+                    "`{}` is a supervisor, not an actor: mark the field `#[child(supervisor)]`",
+                    last.ident
+                ),
+            ));
+            child.supervisor = Some(child.ty.span());
+        }
+    }
 }
 
 /// Rules 2 and 3, each an error on `significant`.

@@ -2406,3 +2406,31 @@ fn a_huge_backoff_does_not_overflow() {
     let capped = Backoff::exponential(ms(10), ms(100));
     assert_eq!(capped.delay(40, 0.0), ms(100));
 }
+
+#[test]
+fn two_deferred_restarts_both_resume() {
+    let t0 = Instant::now();
+    let mut h = Harness::new(
+        flags(Strategy::OneForOne, 10),
+        vec![worker("a"), worker("b")],
+        t0,
+    );
+    let [a, b] = ["a", "b"].map(|id| h.key(id));
+    let actions = h.exit("a", &ExitReason::Killed, t0 + ms(1));
+    assert_eq!(actions.last(), Some(&Action::Start(a, Purpose::Restart)));
+    assert!(h.m.deferred(a).is_empty());
+    let actions = h.exit("b", &ExitReason::Killed, t0 + ms(1));
+    assert_eq!(actions.last(), Some(&Action::Start(b, Purpose::Restart)));
+    assert!(h.m.deferred(b).is_empty());
+    // Freed in either order, each resumes.
+    assert_eq!(h.m.resume(b), vec![Action::Start(b, Purpose::Restart)]);
+    let pb = h.pid();
+    assert!(h.m.started(b, pb, Purpose::Restart, t0 + ms(2)).is_empty());
+    assert!(h.m.is_paused(), "a still waits");
+    assert_eq!(h.m.resume(a), vec![Action::Start(a, Purpose::Restart)]);
+    let pa = h.pid();
+    h.m.started(a, pa, Purpose::Restart, t0 + ms(2));
+    assert!(!h.m.is_paused());
+    assert_eq!(h.slot("a"), Slot::Running(pa));
+    assert_eq!(h.slot("b"), Slot::Running(pb));
+}
