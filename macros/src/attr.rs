@@ -42,15 +42,7 @@ impl ActorAttrs {
         let mut out = ActorAttrs::default();
         let mut errors = Errors::default();
         for attr in attrs.iter().filter(|a| a.path().is_ident("actor")) {
-            let res = attr.parse_nested_meta(|meta| {
-                if let Err(e) = out.key(&meta) {
-                    errors.push(e);
-                }
-                Ok(())
-            });
-            if let Err(e) = res {
-                errors.push(e);
-            }
+            each_key(attr, &mut errors, |meta| out.key(meta));
         }
         if errors.is_empty() {
             out.check_conflicts(&mut errors);
@@ -174,6 +166,24 @@ impl Errors {
             Some(e) => Err(e),
             None => Ok(ok),
         }
+    }
+}
+
+/// Reads each `key` or `key = value` of `#[attr(...)]` with `f`, keeping
+/// every error (one per bad key) and going on to the next key.
+pub(crate) fn each_key(
+    attr: &Attribute,
+    errors: &mut Errors,
+    mut f: impl FnMut(&ParseNestedMeta) -> Result<()>,
+) {
+    let res = attr.parse_nested_meta(|meta| {
+        if let Err(e) = f(&meta) {
+            errors.push(e);
+        }
+        Ok(())
+    });
+    if let Err(e) = res {
+        errors.push(e);
     }
 }
 

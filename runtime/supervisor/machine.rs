@@ -687,19 +687,20 @@ impl Machine {
 
     /// `restart_child`: starts a stopped child again (not counted).
     pub(crate) fn restart(&mut self, key: Key) -> Result<Vec<Action>, Refusal> {
-        if self.flags.dynamic {
-            return Err(Refusal::Dynamic);
-        }
-        let i = self.index(key).ok_or(Refusal::NotFound)?;
-        match self.children[i].slot {
-            Slot::Running(_) => Err(Refusal::Running),
-            Slot::Restarting => Err(Refusal::Restarting),
-            Slot::Stopped => Ok(vec![Action::Start(key, Purpose::Manual)]),
-        }
+        self.stopped_static(key)?;
+        Ok(vec![Action::Start(key, Purpose::Manual)])
     }
 
     /// `delete_child`: forgets a stopped child's spec.
     pub(crate) fn delete(&mut self, key: Key) -> Result<(), Refusal> {
+        self.stopped_static(key)?;
+        self.remove(key);
+        Ok(())
+    }
+
+    /// OTP's refusals of `restart_child` and `delete_child`: only a
+    /// stopped child of a static supervisor.
+    fn stopped_static(&self, key: Key) -> Result<(), Refusal> {
         if self.flags.dynamic {
             return Err(Refusal::Dynamic);
         }
@@ -707,10 +708,7 @@ impl Machine {
         match self.children[i].slot {
             Slot::Running(_) => Err(Refusal::Running),
             Slot::Restarting => Err(Refusal::Restarting),
-            Slot::Stopped => {
-                self.remove(key);
-                Ok(())
-            }
+            Slot::Stopped => Ok(()),
         }
     }
 

@@ -19,7 +19,7 @@ use syn::{
     UnOp, Visibility,
 };
 
-use crate::attr::{flag, parse_path, set, skip_value, Errors};
+use crate::attr::{each_key, flag, parse_path, set, skip_value, Errors};
 
 /// The keys `#[supervisor(...)]` accepts, for the unknown-key message.
 const SUPERVISOR_KEYS: &str =
@@ -110,15 +110,7 @@ impl Flags {
             if !attr.path().is_ident("supervisor") {
                 continue;
             }
-            let res = attr.parse_nested_meta(|meta| {
-                if let Err(e) = out.key(&meta) {
-                    errors.push(e);
-                }
-                Ok(())
-            });
-            if let Err(e) = res {
-                errors.push(e);
-            }
+            each_key(attr, errors, |meta| out.key(meta));
         }
         out
     }
@@ -225,15 +217,7 @@ impl Child {
             if !attr.path().is_ident("child") {
                 continue;
             }
-            let res = attr.parse_nested_meta(|meta| {
-                if let Err(e) = out.key(&meta, &mut id) {
-                    errors.push(e);
-                }
-                Ok(())
-            });
-            if let Err(e) = res {
-                errors.push(e);
-            }
+            each_key(attr, errors, |meta| out.key(meta, &mut id));
         }
         if let Some(id) = id {
             out.id = id;
