@@ -28,7 +28,10 @@
 //! # Layers
 //!
 //! - [`System`] (`runtime/system.rs`): workers, clock, tokio handle,
-//!   events, shutdown;
+//!   events, the root supervisor ([`System::supervise`]), shutdown;
+//! - supervision (`runtime/supervisor/`): [`Supervisor`](struct@Supervisor),
+//!   [`DynamicSupervisor`], [`ChildSpec`], [`SupervisorRef`], on a pure
+//!   decision machine;
 //! - names and process groups (`runtime/registry/`): [`System::register`],
 //!   [`System::whereis`], [`System::join`] and [`System::members`];
 //! - actors (`runtime/actor/`): [`Actor`], [`ActorRef`] and the other

@@ -196,7 +196,11 @@ impl System {
     }
 
     /// Resolves when the System has ended, with why: `Shutdown` after a
-    /// completed [`shutdown`](Self::shutdown).
+    /// completed [`shutdown`](Self::shutdown);
+    /// `ShutdownWith("reached_max_restart_intensity")` when a supervision
+    /// tree ended and took the System with it (see
+    /// [`supervise`](Self::supervise)). Both are normal-family reasons:
+    /// compare with `ExitReason::Shutdown` to tell them apart.
     pub fn terminated(&self) -> impl Future<Output = ExitReason> + Send + 'static {
         let inner = self.handle.inner.clone();
         poll_fn(move |cx| inner.poll_ended(cx))

@@ -11,10 +11,11 @@
 //! a `ManualClock` for restart windows, shutdown timeouts, restart delays and
 //! slow `started`/`stopped` hooks. A probe that sleeps on the clock creates
 //! its `Sleep` (which fixes the deadline) before it tells the test it is
-//! waiting, so the test's `advance` can never come too early. Where the test
-//! must know that the *supervisor's* shutdown timer is armed before moving
-//! the clock, it waits for `ManualClock::pending_timers` to count it (the
-//! clock's own facility for this; a loop over `yield_now`, bounded). Every
+//! waiting, so the test's `advance` can never come too early; likewise a
+//! supervisor fixes a child's shutdown deadline before it signals the
+//! child, so once the child reacts the deadline is set. One fact has no
+//! event (a message queued at a suspended supervisor, `d13_12`): that test
+//! polls `mailbox_len` in a bounded `yield_now` loop. Every
 //! await that a missing event could hang is bounded by [`BOUND`] of real
 //! time, as a failure guard only: a passing test never reaches it.
 //!
@@ -80,15 +81,6 @@ async fn until(what: &str, mut cond: impl FnMut() -> bool) {
         while !cond() {
             tokio::task::yield_now().await;
         }
-    })
-    .await
-}
-
-/// Waits until the supervisor's shutdown timer (and whatever else the test
-/// expects) is armed on the clock.
-async fn armed(clock: &ManualClock, n: usize) {
-    until(&format!("{n} timers armed on the manual clock"), || {
-        clock.pending_timers() >= n
     })
     .await
 }
@@ -1784,8 +1776,7 @@ async fn t26_dynamic_shutdown_has_one_timer_for_the_group() {
     let mut stopping = vec![notes.recv().await, notes.recv().await];
     stopping.sort();
     assert_eq!(stopping, strings(&["stopping:hang", "stopping:slow"]));
-    // The terminate_child ask, slow's sleep, and the group's timer.
-    armed(&clock, 3).await;
+    // Both were signalled, so the group's deadline is fixed.
     clock.advance(Duration::from_secs(3));
     clock.advance(Duration::from_secs(2));
     let dyn_id = dynamic.id();
@@ -1881,8 +1872,7 @@ async fn t27_timeout_shutdown_waits_up_to_t_then_kills() {
 
     let y = tokio::spawn(sup.terminate_child("y"));
     assert_eq!(notes.recv().await, "stopping:y");
-    // The terminate_child ask and the supervisor's 5 s timer.
-    armed(&clock, 2).await;
+    // y was signalled, so the supervisor's 5 s deadline is fixed.
     clock.advance(Duration::from_secs(5));
     bounded("terminate y", y).await.unwrap().unwrap();
     assert_eq!(
@@ -2609,7 +2599,6 @@ async fn d13_03_killed_after_timeout_is_shutdown_error() {
     for id in ["t", "u"] {
         let stop = tokio::spawn(sup.terminate_child(id));
         assert_eq!(notes.recv().await, format!("stopping:{id}"));
-        armed(&clock, 2).await;
         clock.advance(SEC);
         bounded("terminate_child", stop).await.unwrap().unwrap();
         assert_eq!(
@@ -2845,6 +2834,7 @@ async fn d13_11_failed_management_start_goes_to_the_caller_unreported() {
 /// §13.12: a child exit queued before the parent's shutdown request is handled first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn d13_12_child_exit_queued_before_the_parents_shutdown_is_handled_first() {
+    quiet_panics();
     let clock = ManualClock::new();
     let system = system(&clock);
     let j = journal();
@@ -2855,11 +2845,19 @@ async fn d13_12_child_exit_queued_before_the_parents_shutdown_is_handled_first()
     let mut events = system.events();
     let (top, sub) = nested(&system, sub).await;
     drain(&mut events, &sub);
-    let x = running(&sub, "x").await;
+    let x = probe(&sub, "x").await;
+    // x crashes by itself (its run loop lets go of its address before its
+    // exit is announced, so the restart is not held up), and the exit
+    // signal queues at the suspended supervisor; then the parent's
+    // shutdown request queues behind it.
     suspend(&sub);
-    x.kill();
-    let stop = tokio::spawn(top.terminate_child("sub"));
+    x.tell(Msg::Panic).ok().unwrap();
     let any = sub.any();
+    until("x's exit queued at the supervisor", || {
+        any.mailbox_len() >= 1
+    })
+    .await;
+    let stop = tokio::spawn(top.terminate_child("sub"));
     until(
         "the parent's shutdown request queued behind x's exit",
         || any.mailbox_len() >= 2,
@@ -2870,8 +2868,8 @@ async fn d13_12_child_exit_queued_before_the_parents_shutdown_is_handled_first()
     assert_eq!(
         drain(&mut events, &sub),
         strings(&[
-            "exited:x:killed",
-            "terminated:x:killed",
+            "exited:x:panic: boom",
+            "terminated:x:panic: boom",
             "started:x",
             "restarted:x"
         ])
@@ -3029,4 +3027,72 @@ async fn r04_system_shutdown_stops_a_tree_by_its_specs() {
         .filter_map(|e| describe(&e, sup.id()))
         .collect();
     assert_eq!(count(&seen, "shutdown_error:b:killed"), 1, "{seen:?}");
+}
+
+/// Blocks its worker in `started` until released, after telling the test
+/// its own ref.
+struct Stuck {
+    release: Arc<Mutex<Option<std::sync::mpsc::Receiver<()>>>>,
+    me: std::sync::mpsc::Sender<AnyRef>,
+}
+
+impl Actor for Stuck {
+    type Msg = ();
+    type Error = Failure;
+
+    async fn started(&mut self, ctx: &mut Context<Self>) -> Result<Start, Failure> {
+        let _ = self.me.send(ctx.myself().any());
+        let release = self.release.lock().unwrap().take();
+        if let Some(release) = release {
+            let _ = release.recv();
+        }
+        Ok(Start::Ready)
+    }
+
+    async fn handle(&mut self, _: (), _: &mut Context<Self>) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// A kill while a child's `started` blocks its worker fails the start at
+/// once (DESIGN.md §4: nothing waits on a hook that does not yield): the
+/// supervisor answers `start_child` and goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r05_a_kill_during_a_stuck_started_fails_the_start_at_once() {
+    let clock = ManualClock::new();
+    let system = system(&clock);
+    let j = journal();
+    let sup = Supervisor::builder()
+        .child(worker("a", &Cfg::new("a", &j)))
+        .build()
+        .unwrap();
+    let sup = supervise(&system, sup).await;
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let (me_tx, me_rx) = std::sync::mpsc::channel();
+    let release = Arc::new(Mutex::new(Some(release_rx)));
+    let spec = ChildSpec::worker("stuck", move || Stuck {
+        release: release.clone(),
+        me: me_tx.clone(),
+    });
+    let start = tokio::spawn(sup.start_child(spec));
+    let stuck = bounded(
+        "the child's ref",
+        tokio::task::spawn_blocking(move || me_rx.recv()),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    stuck.kill();
+    let result = bounded("start_child", start).await.unwrap();
+    assert!(
+        matches!(&result, Err(SupervisorError::StartFailed { id, reason: ExitReason::Killed }) if &**id == "stuck"),
+        "{result:?}"
+    );
+    assert_eq!(
+        states(&sup).await,
+        st(&[("a", "running")]),
+        "served meanwhile"
+    );
+    release_tx.send(()).unwrap();
+    system.shutdown().await;
 }

@@ -29,12 +29,14 @@ use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
 
 use crate::actor::ask::Deferred;
+use crate::actor::error::StartError;
 use crate::actor::exit::ExitReason;
 use crate::actor::kernel::Kernel;
 use crate::actor::refs::{AnyRef, MonitorRef};
 use crate::actor::{Actor, Overflow};
 use crate::core::exit_cell::ExitCell;
 use crate::core::mailbox::{Mailbox, Receiver};
+use crate::core::reply::ReplySender;
 use crate::core::waker::AtomicWaker;
 use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
 
@@ -121,8 +123,9 @@ pub(crate) enum Signal {
 pub(crate) struct ExitSignal {
     pub(crate) to: Pid,
     pub(crate) from: Option<AnyRef>,
-    /// The incarnation it comes from, when one ended (a supervisor tells a
-    /// stale signal of an earlier incarnation from the current one's).
+    /// The incarnation it comes from (`None` from the System itself): the
+    /// receiver can tell one incarnation's signal from another's of the
+    /// same address.
     pub(crate) from_pid: Option<Pid>,
     pub(crate) reason: ExitReason,
     /// From the receiver's parent (its supervisor, or the System's
@@ -172,7 +175,14 @@ pub(crate) struct Incarnation {
     /// The monitors this incarnation holds on others: removed from their
     /// targets when it ends (OTP drops a dead process's monitors).
     pub(crate) watching: Mutex<HashMap<u64, Weak<Incarnation>>>,
+    /// Told the outcome of `started` (`spawn_ready`, a supervisor's start),
+    /// once: by the run loop, or by a `kill`, which never waits for a hook
+    /// that does not yield.
+    pub(crate) ready: Mutex<Option<ReadySender>>,
 }
+
+/// The start handshake's answer.
+pub(crate) type ReadySender = ReplySender<Result<(), StartError>>;
 
 /// An incarnation's exit, under one lock.
 #[derive(Default)]
@@ -181,11 +191,41 @@ struct ExitSlot {
     announced: bool,
     /// Run when the exit is announced, before anyone is told (the
     /// registry releases the incarnation's names here).
-    before_announce: Vec<BeforeAnnounce>,
+    before_announce: Hooks<BeforeAnnounce>,
     /// The announcement is complete (address updated, watchers told).
     done: bool,
     /// Notified when it completes: they came while it was under way.
-    after_done: Vec<ExitNotify>,
+    after_done: Hooks<ExitNotify>,
+}
+
+/// Callbacks that most incarnations and addresses never get: one pointer
+/// until the first is added (every actor pays for the field).
+#[allow(
+    clippy::box_collection,
+    reason = "one pointer in every incarnation and address, not a Vec's three words"
+)]
+pub(crate) struct Hooks<T>(Option<Box<Vec<T>>>);
+
+impl<T> Default for Hooks<T> {
+    fn default() -> Self {
+        Hooks(None)
+    }
+}
+
+impl<T> Hooks<T> {
+    fn push(&mut self, hook: T) {
+        self.0.get_or_insert_with(Box::default).push(hook);
+    }
+
+    /// All of them, leaving none.
+    fn take(&mut self) -> Vec<T> {
+        self.0.take().map(|b| *b).unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |v| v.len())
+    }
 }
 
 /// A hook run before an exit is announced, with the incarnation's pid. It
@@ -212,6 +252,7 @@ impl Incarnation {
             exit: Mutex::new(ExitSlot::default()),
             parent,
             watching: Mutex::new(HashMap::new()),
+            ready: Mutex::new(None),
         }
     }
 
@@ -260,6 +301,12 @@ impl Incarnation {
         Ok(())
     }
 
+    /// Hooks waiting for the exit's announcement (tests count them).
+    #[cfg(test)]
+    pub(crate) fn hooks_before_announce(&self) -> usize {
+        self.exit.lock().before_announce.len()
+    }
+
     /// Calls `notify` once with the exit reason after the exit is
     /// announced (the address shows it, links and monitors are told); at
     /// once, on this thread, if it already was. `key` is a fresh id
@@ -296,7 +343,7 @@ impl Incarnation {
             if std::mem::replace(&mut exit.announced, true) {
                 return reason;
             }
-            (reason, std::mem::take(&mut exit.before_announce))
+            (reason, exit.before_announce.take())
         };
         for hook in hooks {
             hook(self.pid);
@@ -345,7 +392,7 @@ impl Incarnation {
         let late = {
             let mut exit = self.exit.lock();
             exit.done = true;
-            std::mem::take(&mut exit.after_done)
+            exit.after_done.take()
         };
         for notify in late {
             notify(&reason);
@@ -370,7 +417,12 @@ impl Incarnation {
             return;
         }
         self.finish(ExitReason::Killed);
+        // A start in progress fails now, not when its hook yields.
+        if let Some(tx) = self.ready.lock().take() {
+            let _ = tx.send(Err(StartError::Failed(ExitReason::Killed)));
+        }
         if let Some(address) = self.address.upgrade() {
+            address.kernel().note_killed(self.pid);
             address.wake_for_kill(self.pid);
         }
     }
@@ -437,7 +489,8 @@ struct AddressInner<A: Actor> {
     /// The receiver, between incarnations of a supervised address.
     parked: Option<Receiver<Envelope<A>, Control>>,
     /// A new incarnation waiting for the old run loop to hand the receiver
-    /// back (the old one was killed while its handler did not yield).
+    /// back (a supervisor restarts only once `when_receiver_free` says it
+    /// is free, so this wait is short).
     parked_waiter: Option<Waker>,
     /// A supervisor attaches new incarnations: an ended one leaves the
     /// address `Restarting`, not closed.
@@ -454,7 +507,7 @@ struct AddressInner<A: Actor> {
     /// Told when no run loop holds the receiver any more (a supervisor
     /// restarting the address does not wait for a killed incarnation's
     /// handler to yield).
-    free_waiters: Vec<Box<dyn FnOnce() + Send>>,
+    free_waiters: Hooks<Box<dyn FnOnce() + Send>>,
 }
 
 const RUNNING: usize = 0;
@@ -486,7 +539,7 @@ impl<A: Actor> Address<A> {
                 close_waiters: Vec::new(),
                 rx_held: true,
                 drain_pending: false,
-                free_waiters: Vec::new(),
+                free_waiters: Hooks::default(),
             }),
             suspended: AtomicBool::new(false),
             resume_waker: AtomicWaker::new(),
@@ -520,10 +573,7 @@ impl<A: Actor> Address<A> {
             }
             inner.rx_held = false;
             inner.parked = Some(rx);
-            (
-                inner.parked_waiter.take(),
-                std::mem::take(&mut inner.free_waiters),
-            )
+            (inner.parked_waiter.take(), inner.free_waiters.take())
         };
         // Woken with the lock released: a scheduler that is shutting down
         // may drop the woken task here, and its clean-up takes this lock.
@@ -568,16 +618,18 @@ impl<A: Actor> Address<A> {
         self.close_announcing(reason, true, || {})
     }
 
-    /// The queue of a closed address is drained: `wait_exit` resolves.
+    /// The queue was drained (the address is closed, or closing): a
+    /// `wait_exit` that waited for the drain resolves.
     pub(crate) fn drained(&self) {
         let (waiters, free) = {
             let mut inner = self.inner.lock();
             inner.rx_held = false;
-            inner.drain_pending = false;
-            (
-                std::mem::take(&mut inner.close_waiters),
-                std::mem::take(&mut inner.free_waiters),
-            )
+            let waiters = if std::mem::take(&mut inner.drain_pending) {
+                std::mem::take(&mut inner.close_waiters)
+            } else {
+                Vec::new()
+            };
+            (waiters, inner.free_waiters.take())
         };
         for w in waiters {
             w.wake();
@@ -691,7 +743,6 @@ impl<A: Actor> AnyAddress for Address<A> {
 
     fn kill(&self) {
         if let Some(inc) = self.current() {
-            self.kernel.note_killed(inc.pid);
             inc.kill();
         }
         // Whoever ends the incarnation closes an unsupervised address, but

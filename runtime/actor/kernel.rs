@@ -89,7 +89,7 @@ pub(crate) struct Kernel {
     /// Message types already warned about for their size.
     large_warned: Mutex<HashSet<&'static str>>,
     /// One value per type, made on first use: what the layers above keep
-    /// per System (the registry's tables, the root supervisor).
+    /// per System (the registry's tables).
     extensions: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 

@@ -34,12 +34,12 @@ use crate::actor::kernel::{as_blocking_thread, Kernel, MessageAction, StartActio
 use crate::actor::refs::{link, ActorRef};
 use crate::actor::{Actor, ActorConfig, Start};
 use crate::core::mailbox::{Mailbox, Next, Receiver, TryRecvError};
-use crate::core::reply::{reply_slot, ReplySender};
+use crate::core::reply::reply_slot;
 use crate::core::task::coop;
 use crate::sync::Ordering;
 
 type Rx<A> = Receiver<Envelope<A>, Control>;
-type ReadyTx = ReplySender<Result<(), StartError>>;
+type ReadyTx = crate::actor::address::ReadySender;
 pub(crate) type BeforeRun = Box<dyn FnOnce(&Arc<Incarnation>) -> Result<(), ExitReason> + Send>;
 
 /// How an incarnation is attached.
@@ -136,7 +136,6 @@ fn config_for<A: Actor>(opts: &SpawnOptions) -> ActorConfig {
 pub(crate) fn close_address<A: Actor>(addr: &Arc<Address<A>>, reason: &ExitReason) {
     if let Some(rx) = addr.close_final(reason) {
         drain(addr, rx, reason);
-        addr.drained();
     }
 }
 
@@ -151,6 +150,7 @@ fn start_incarnation<A: Actor>(
     let pid = Pid(kernel.next_id());
     let weak: Weak<dyn AnyAddress> = Arc::downgrade(addr) as Weak<dyn AnyAddress>;
     let inc = Arc::new(Incarnation::new(pid, addr.id, weak, opts.parent));
+    *inc.ready.lock() = opts.ready;
     // Live before current: a kill that finds it current also finds it
     // live, so the live count cannot be left one too high.
     kernel.live.insert(&inc);
@@ -173,7 +173,6 @@ fn start_incarnation<A: Actor>(
         addr: addr.clone(),
         inc: inc.clone(),
         rx,
-        ready: opts.ready,
         ctx: Some(ctx),
         start_error: None,
         done: false,
@@ -472,9 +471,9 @@ fn item_of<A: Actor>(next: Next<Envelope<A>, Control>, inc: &Incarnation) -> Opt
     })
 }
 
-/// Ends the start handshake.
-fn answer_ready(ready: &mut Option<ReadyTx>, outcome: Result<(), StartError>) {
-    if let Some(tx) = ready.take() {
+/// Ends the start handshake (once: a `kill` may have answered it).
+fn answer_ready(inc: &Incarnation, outcome: Result<(), StartError>) {
+    if let Some(tx) = inc.ready.lock().take() {
         let _ = tx.send(outcome);
     }
 }
@@ -490,7 +489,7 @@ async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
     };
     let rx = match guard.rx.take() {
         Some(rx) => Some(rx),
-        // A respawn: the previous run loop may still hold the receiver.
+        // A respawn: the receiver was parked by the previous run loop.
         None => poll_fn(|cx| guard.addr.poll_take_receiver(cx)).await,
     };
     let Some(rx) = rx else {
@@ -537,7 +536,6 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
         addr,
         inc,
         rx,
-        ready,
         ctx,
         start_error,
         ..
@@ -577,7 +575,7 @@ async fn body<A: Actor>(actor: &mut A, g: &mut RunGuard<A>) -> (ExitReason, bool
     }
     inc.deferred.settle(None);
     addr.kernel.incarnation_started(id, inc.pid, addr.type_name);
-    answer_ready(ready, Ok(()));
+    answer_ready(inc, Ok(()));
 
     // ---- messages ----
     loop {
@@ -750,23 +748,27 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
             }
         }
     }
-    // The reason is fixed here (a `kill` from now on leaves it). An
-    // unsupervised address is closed for good: what is still queued, and
-    // `continue_with` messages never handled, become dead letters or
-    // failed asks with that reason now, on the run loop's own thread,
-    // before the exit is announced, so that `wait_exit` and the exit event
-    // find them counted, unless a `kill` announces first.
+    // The reason is fixed here (a `kill` from now on leaves it).
     let reason = g.inc.claim_exit(&reason);
-    // Announced when this guard drops: after the drain, or while unwinding
-    // out of it; a `kill` meanwhile announces at once (it never waits).
+    // Announced when this guard drops: after the queue is dealt with, or
+    // while unwinding out of it; a `kill` meanwhile announces at once (it
+    // never waits).
     let announce = Announce(g.inc.clone());
-    if !g.addr.is_supervised() {
-        discard_continues(g, &reason);
-        if let Some(rx) = g.rx.take() {
+    // `continue_with` messages never handled are dead letters. An
+    // unsupervised address is closed for good: what is still queued
+    // becomes dead letters or failed asks with the reason now, on the run
+    // loop's own thread, before the exit is announced, so that `wait_exit`
+    // and the exit event find them counted (unless a `kill` announced
+    // first). A supervised address keeps its queue for the next
+    // incarnation: the receiver is parked before the exit is announced, so
+    // the supervisor finds the address free when it restarts the child
+    // (or drained, if the supervisor closed the address meanwhile).
+    discard_continues(g, &reason);
+    if let Some(rx) = g.rx.take() {
+        if !g.addr.is_supervised() {
             drain(&g.addr, rx, &reason);
-            // A supervisor that closed the address meanwhile has
-            // `wait_exit` waiting for this drain.
-            g.addr.drained();
+        } else if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
+            drain(&g.addr, rx, &closed_with);
         }
     }
     drop(announce);
@@ -774,16 +776,7 @@ fn finish<A: Actor>(g: &mut RunGuard<A>, actor: Option<A>, reason: ExitReason) {
         .start_error
         .take()
         .unwrap_or_else(|| StartError::Failed(reason.clone()));
-    answer_ready(&mut g.ready, Err(error));
-    discard_continues(g, &reason);
-    if let Some(rx) = g.rx.take() {
-        // Parked for the next incarnation, or drained here if a supervisor
-        // closed the address meanwhile.
-        if let Some((rx, closed_with)) = g.addr.park_receiver(rx) {
-            drain(&g.addr, rx, &closed_with);
-            g.addr.drained();
-        }
-    }
+    answer_ready(&g.inc, Err(error));
     g.addr.kernel.run_loop_done(g.inc.pid);
 }
 
@@ -814,6 +807,9 @@ pub(crate) fn drain<A: Actor>(addr: &Address<A>, mut rx: Rx<A>, reason: &ExitRea
         }
     });
     while rx.try_recv_control().is_some() {}
+    // A supervisor that closed the address has `wait_exit` waiting for
+    // this drain.
+    addr.drained();
 }
 
 /// Drops a message that will not be handled, inside a `failing` scope: an
@@ -847,7 +843,6 @@ struct RunGuard<A: Actor> {
     addr: Arc<Address<A>>,
     inc: Arc<Incarnation>,
     rx: Option<Rx<A>>,
-    ready: Option<ReadyTx>,
     ctx: Option<Context<A>>,
     /// Why the start fails if the run loop never runs.
     start_error: Option<StartError>,

@@ -169,9 +169,11 @@ fn one_hook_per_incarnation_however_often_it_registers() {
     let registry = system.kernel().extension::<Registry>();
     {
         let tables = registry.tables.lock();
-        assert_eq!(tables.held.len(), 1, "one record, so one hook");
+        assert_eq!(tables.held.len(), 1, "one record");
         assert!(tables.names.is_empty() && tables.groups.is_empty());
     }
+    let inc = r.addr.current().expect("running");
+    assert_eq!(inc.hooks_before_announce(), 1, "one hook");
     r.kill();
     assert!(
         registry.tables.lock().held.is_empty(),

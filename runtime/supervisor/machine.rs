@@ -5,9 +5,10 @@
 //! Nothing here runs actors, waits, or reads a clock: the actor
 //! (`server.rs`) passes `now` in and executes [`Action`]s one by one,
 //! feeding each start's outcome back (`started`, `ignored`,
-//! `start_failed`). The rules are OTP's (OTP_SEMANTICS.md §5–§10); the
-//! unit tests at the bottom walk the restart matrix and the window's
-//! boundaries.
+//! `start_failed`, or `deferred` when a restart must wait for its address,
+//! then `resume`). The rules are OTP's (OTP_SEMANTICS.md §5–§10); the
+//! unit tests (`machine/tests.rs`) walk the restart matrix and the
+//! window's boundaries.
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,7 +26,8 @@ pub(crate) type Key = u64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Slot {
     Running(Pid),
-    /// A restart is under way, pending a retry, or delayed.
+    /// A restart is under way, or waits for a retry, a delay, or the
+    /// address (`deferred`).
     Restarting,
     /// Not running, spec kept (ignored, terminated, or ended without a
     /// restart).
@@ -228,6 +230,13 @@ impl Machine {
             .collect()
     }
 
+    /// The child whose running incarnation is `pid`.
+    fn running(&self, pid: Pid) -> Option<usize> {
+        self.children
+            .iter()
+            .position(|c| c.slot == Slot::Running(pid))
+    }
+
     fn index(&self, key: Key) -> Option<usize> {
         self.children.iter().position(|c| c.key == key)
     }
@@ -259,11 +268,7 @@ impl Machine {
     /// an incarnation that is not a current child (one the supervisor
     /// terminated itself, or a stranger) is ignored.
     pub(crate) fn exited(&mut self, pid: Pid, reason: &ExitReason, now: Instant) -> Vec<Action> {
-        let Some(i) = self
-            .children
-            .iter()
-            .position(|c| c.slot == Slot::Running(pid))
-        else {
+        let Some(i) = self.running(pid) else {
             return Vec::new();
         };
         let (key, id, restart, significant) = {
@@ -307,11 +312,7 @@ impl Machine {
     /// new actor may start, and the supervisor is about to be stopped
     /// itself); the child is only taken out of the running set.
     pub(crate) fn exited_in_shutdown(&mut self, pid: Pid, reason: &ExitReason) -> Vec<Action> {
-        let Some(i) = self
-            .children
-            .iter()
-            .position(|c| c.slot == Slot::Running(pid))
-        else {
+        let Some(i) = self.running(pid) else {
             return Vec::new();
         };
         let (key, child) = (self.children[i].key, self.children[i].spec.id.clone());
@@ -358,22 +359,41 @@ impl Machine {
         let Some(i) = self.index(key) else {
             return Vec::new();
         };
-        if let Some(backoff) = self.children[i].spec.restart_delay {
-            let roll = self.roll();
-            let c = &mut self.children[i];
-            if c.started_at
-                .is_some_and(|t| now.saturating_duration_since(t) >= backoff.reset_after)
-            {
-                c.backoff_step = 0;
-            }
-            let delay = backoff.delay(c.backoff_step, roll);
-            c.backoff_step = c.backoff_step.saturating_add(1);
-            c.started_at = None;
-            c.generation += 1;
-            c.slot = Slot::Restarting;
-            return vec![Action::Delay(key, c.generation, delay)];
+        match self.delayed_restart(i, now) {
+            Some(delay) => vec![delay],
+            None => self.cycle(key),
         }
-        self.cycle(key)
+    }
+
+    /// If child `i` restarts after a delay: its next delay (the backoff's
+    /// step, reset if it stayed up long enough), the child `Restarting`
+    /// until then. `None`: it restarts at once.
+    fn delayed_restart(&mut self, i: usize, now: Instant) -> Option<Action> {
+        let backoff = self.children[i].spec.restart_delay?;
+        let roll = self.roll();
+        let c = &mut self.children[i];
+        if c.started_at
+            .is_some_and(|t| now.saturating_duration_since(t) >= backoff.reset_after)
+        {
+            c.backoff_step = 0;
+        }
+        let delay = backoff.delay(c.backoff_step, roll);
+        c.backoff_step = c.backoff_step.saturating_add(1);
+        c.started_at = None;
+        c.generation += 1;
+        c.slot = Slot::Restarting;
+        Some(Action::Delay(c.key, c.generation, delay))
+    }
+
+    /// The starts left in the cycle under way wait for `key`'s restart
+    /// (restarting, their addresses kept): `resume` or its retry starts
+    /// them, cancelling it stops them.
+    fn ride_on(&mut self, key: Key) {
+        for k in std::mem::take(&mut self.cycle) {
+            if let Some(j) = self.index(k) {
+                self.children[j].riding = Some(key);
+            }
+        }
     }
 
     /// The restart limit is exceeded: report, take the child out of the
@@ -472,11 +492,7 @@ impl Machine {
         if let Some(i) = self.index(key) {
             self.children[i].waiting = true;
         }
-        for k in std::mem::take(&mut self.cycle) {
-            if let Some(j) = self.index(k) {
-                self.children[j].riding = Some(key);
-            }
-        }
+        self.ride_on(key);
         Vec::new()
     }
 
@@ -535,46 +551,45 @@ impl Machine {
         let Some(i) = self.index(key) else {
             return Vec::new();
         };
-        let mut actions = vec![Action::Close(key, reason.clone())];
+        let start_error = Action::Report(Report::StartError {
+            child: self.children[i].spec.id.clone(),
+            reason: reason.clone(),
+        });
+        let close = Action::Close(key, reason.clone());
         match purpose {
-            Purpose::Add => self.remove(key),
-            Purpose::Manual | Purpose::Init => self.children[i].slot = Slot::Stopped,
+            Purpose::Add => {
+                self.remove(key);
+                vec![close]
+            }
+            Purpose::Manual => {
+                self.children[i].slot = Slot::Stopped;
+                vec![close]
+            }
+            // The supervisor's own start fails with it (OTP logs it).
+            Purpose::Init => {
+                self.children[i].slot = Slot::Stopped;
+                vec![start_error, close]
+            }
             Purpose::Restart => {
-                actions.clear();
-                actions.push(Action::Report(Report::StartError {
-                    child: self.children[i].spec.id.clone(),
-                    reason: reason.clone(),
-                }));
-                // The rest of the cycle waits for this child's retry,
-                // restarting (their addresses stay theirs).
-                for k in std::mem::take(&mut self.cycle) {
-                    if let Some(j) = self.index(k) {
-                        self.children[j].riding = Some(key);
-                    }
-                }
+                self.ride_on(key);
                 let c = &mut self.children[i];
                 c.slot = Slot::Restarting;
                 c.last_reason = Some(reason.clone());
-                c.generation += 1;
-                match c.spec.restart_delay {
-                    Some(backoff) => {
-                        let step = c.backoff_step;
-                        c.backoff_step = step.saturating_add(1);
-                        let generation = c.generation;
-                        let delay = backoff.delay(step, self.roll());
-                        // Counted now, as every restart is when decided.
-                        if !self.count_restart(now) {
-                            let mut out = actions;
-                            out.extend(self.give_up(key, reason));
-                            return out;
-                        }
-                        actions.push(Action::Delay(key, generation, delay));
+                let mut actions = vec![start_error];
+                if c.spec.restart_delay.is_some() {
+                    // Counted now, as every restart is when decided.
+                    if !self.count_restart(now) {
+                        actions.extend(self.give_up(key, reason));
+                        return actions;
                     }
-                    None => actions.push(Action::Retry(key, c.generation)),
+                    actions.extend(self.delayed_restart(i, now));
+                } else {
+                    c.generation += 1;
+                    actions.push(Action::Retry(key, c.generation));
                 }
+                actions
             }
         }
-        actions
     }
 
     /// The supervisor's retry of `key`'s failed restart. Ignored if the

@@ -112,7 +112,8 @@ pub enum SupervisorError {
     /// The child is running (restart or delete a stopped child only).
     #[error("the child is running")]
     Running,
-    /// The child is being restarted (or waits for a delayed restart).
+    /// The child is being restarted: its restart waits for a delay, a
+    /// retry, or its address (a killed incarnation stuck in a handler).
     #[error("the child is restarting")]
     Restarting,
     /// A child with this id exists and is not running (`restart_child` it,
@@ -163,7 +164,9 @@ pub struct ChildInfo {
 pub enum ChildState {
     /// Running at this address.
     Running(AnyRef),
-    /// Being restarted, or waiting for a delayed restart or a retry.
+    /// Being restarted, or waiting for a restart delay, a retry, or its
+    /// address (its killed incarnation is stuck in a handler that has not
+    /// yielded).
     Restarting,
     /// Not running; its spec is kept (`restart_child` starts it).
     Stopped,

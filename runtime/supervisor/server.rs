@@ -4,7 +4,10 @@
 //! on a supervised address (an ended incarnation leaves the address
 //! `Restarting`, and a restart attaches the next one). Starts run inside
 //! the supervisor's turn: it awaits each child's `started` before doing
-//! anything else (OTP_SEMANTICS.md §13.1).
+//! anything else (OTP_SEMANTICS.md §13.1). One exception: a restart whose
+//! address is still held by the previous incarnation's run loop (a killed
+//! one stuck in a handler) is deferred until the address is free, and the
+//! supervisor serves other messages meanwhile (`Machine::deferred`).
 //!
 //! # Shutting a child down (OTP_SEMANTICS.md §8)
 //!
@@ -151,35 +154,13 @@ impl SupervisorActor {
         handle.addr = Some(addr.clone());
         handle.inc = Some(inc.clone());
         handle.spec = Some(spec.clone());
-        // A kill while `started` runs fails the start at once: the run loop
-        // answers only when the hook yields, which a stuck one never does.
-        let (killed_tx, mut killed_rx) = reply_slot();
-        let watch = ctx.kernel.next_id();
-        let watched = Arc::downgrade(&inc);
-        inc.on_exit_announced(watch, move |_| {
-            if watched
-                .upgrade()
-                .is_some_and(|i| i.killed.load(crate::sync::Ordering::Acquire))
-            {
-                let _ = killed_tx.send(());
-            }
-        });
-        let answer = poll_fn(|cx| match rx.poll_recv(cx) {
-            Poll::Ready(r) => Poll::Ready(Some(r)),
-            Poll::Pending => match killed_rx.poll_recv(cx) {
-                Poll::Ready(Ok(())) => Poll::Ready(None),
-                _ => Poll::Pending,
-            },
-        })
-        .await;
-        inc.cell.remove(watch);
-        let outcome = match answer {
-            Some(Ok(Ok(()))) => Started::Up(inc.clone()),
-            Some(Ok(Err(StartError::Ignored))) => Started::Ignored,
-            Some(Ok(Err(StartError::Failed(reason)))) => Started::Failed(reason),
-            Some(Ok(Err(other))) => Started::Failed(ExitReason::error(other)),
-            Some(Err(_)) => Started::Failed(ExitReason::Shutdown),
-            None => Started::Failed(ExitReason::Killed),
+        // Answered when `started` returns, or at once by a kill.
+        let outcome = match poll_fn(|cx| rx.poll_recv(cx)).await {
+            Ok(Ok(())) => Started::Up(inc.clone()),
+            Ok(Err(StartError::Ignored)) => Started::Ignored,
+            Ok(Err(StartError::Failed(reason))) => Started::Failed(reason),
+            Ok(Err(other)) => Started::Failed(ExitReason::error(other)),
+            Err(_) => Started::Failed(ExitReason::Shutdown),
         };
         if let Started::Up(inc) = &outcome {
             let sup = ctx.myself().id();
@@ -476,13 +457,6 @@ impl Actor for SupervisorActor {
                         .child(key)
                         .map(|c| c.spec.id.clone())
                         .unwrap_or_else(|| Arc::from(""));
-                    self.report(
-                        Report::StartError {
-                            child: id.clone(),
-                            reason: reason.clone(),
-                        },
-                        ctx,
-                    );
                     let actions = self.machine.start_failed(key, &reason, Purpose::Init, now);
                     self.run(actions, ctx).await;
                     self.stop_all(&ExitReason::Shutdown, ctx).await;
@@ -667,7 +641,7 @@ fn begin_shutdown(
         _ => None,
     };
     match spec.shutdown {
-        Shutdown::BrutalKill => kill(inc, &ctx.kernel),
+        Shutdown::BrutalKill => inc.kill(),
         Shutdown::Timeout(_) | Shutdown::Infinity => inc.signal(Signal::Exit(ExitSignal {
             to: inc.pid,
             from: Some(ctx.myself().any()),
@@ -698,7 +672,7 @@ async fn end_shutdown(
             match first {
                 Some(r) => r,
                 None => {
-                    kill(inc, &ctx.kernel);
+                    inc.kill();
                     poll_fn(|cx| wait.rx.poll_recv(cx)).await
                 }
             }
@@ -718,11 +692,6 @@ async fn end_shutdown(
             },
         );
     }
-}
-
-fn kill(inc: &Arc<Incarnation>, kernel: &Kernel) {
-    kernel.note_killed(inc.pid);
-    inc.kill();
 }
 
 /// Traces a supervisor report and publishes it (the same event).
