@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::actor::address::{ExitSignal, Incarnation, Signal};
+use crate::actor::address::{Incarnation, Signal};
 use crate::actor::kernel::{Interceptor, Kernel, KernelConfig};
 use crate::actor::run::{spawn, spawn_ready, SpawnOptions};
 use crate::actor::{Actor, ActorRef, EventStream, ExitReason, MailboxConfig, StartError};
@@ -591,13 +591,7 @@ impl Inner {
                 *notify.0.lock() = true;
                 notify.1.notify_all();
             });
-            root.signal(Signal::Exit(ExitSignal {
-                to: root.pid,
-                from: None,
-                from_pid: None,
-                reason: ExitReason::Shutdown,
-                from_parent: true,
-            }));
+            root.signal(Signal::parent_shutdown(root.pid, None));
             let mut ended = done.0.lock();
             while !*ended {
                 ended = done.1.wait(ended);
@@ -605,13 +599,7 @@ impl Inner {
         }
         let deadline = crate::time::saturating_add(Instant::now(), self.shutdown_timeout);
         for inc in kernel.live.snapshot() {
-            inc.signal(Signal::Exit(ExitSignal {
-                to: inc.pid,
-                from: None,
-                from_pid: None,
-                reason: ExitReason::Shutdown,
-                from_parent: true,
-            }));
+            inc.signal(Signal::parent_shutdown(inc.pid, None));
         }
         if !kernel.live.wait_empty(deadline) {
             let stuck = kernel.live.snapshot();

@@ -134,6 +134,20 @@ pub(crate) struct ExitSignal {
 }
 
 impl Signal {
+    /// A parent's shutdown request to `to` (a supervisor's, or the
+    /// System's when `from` is `None`): it ends the receiver even if it
+    /// traps exits, running `stopped` if it does.
+    pub(crate) fn parent_shutdown(to: Pid, from: Option<(AnyRef, Pid)>) -> Signal {
+        let (from, from_pid) = from.map_or((None, None), |(r, p)| (Some(r), Some(p)));
+        Signal::Exit(ExitSignal {
+            to,
+            from,
+            from_pid,
+            reason: ExitReason::Shutdown,
+            from_parent: true,
+        })
+    }
+
     pub(crate) fn to(&self) -> Pid {
         match self {
             Signal::Exit(e) => e.to,

@@ -24,7 +24,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 
-use crate::actor::address::{ExitSignal, Incarnation, Signal};
+use crate::actor::address::{Incarnation, Signal};
 use crate::actor::events::SystemEvent;
 use crate::actor::kernel::Kernel;
 use crate::actor::refs::unlink;
@@ -642,13 +642,10 @@ fn begin_shutdown(
     };
     match spec.shutdown {
         Shutdown::BrutalKill => inc.kill(),
-        Shutdown::Timeout(_) | Shutdown::Infinity => inc.signal(Signal::Exit(ExitSignal {
-            to: inc.pid,
-            from: Some(ctx.myself().any()),
-            from_pid: Some(ctx.pid()),
-            reason: ExitReason::Shutdown,
-            from_parent: true,
-        })),
+        Shutdown::Timeout(_) | Shutdown::Infinity => inc.signal(Signal::parent_shutdown(
+            inc.pid,
+            Some((ctx.myself().any(), ctx.pid())),
+        )),
     }
     ExitWait { rx, deadline }
 }
