@@ -117,9 +117,9 @@ async fn main() {
     // ANCHOR_END: crash
 
     // ANCHOR: heard
-    // The worker told the watcher and the guardian before the partner
-    // (in the order they began watching), so these asks, sent after the
-    // partner ended, are answered after they heard.
+    // Once the worker's `wait_exit` resolves, everyone it told has the
+    // notice queued: these asks are answered after they handled it.
+    worker.wait_exit().await;
     println!("watcher heard: {:?}", watcher.heard().await.unwrap());
     println!("guardian heard: {:?}", guardian.heard().await.unwrap());
     // ANCHOR_END: heard
@@ -133,8 +133,7 @@ async fn main() {
         "link to a gone actor: {}",
         guardian.link_to(worker.any()).await.unwrap()
     );
-    // ANCHOR_END: gone
-
     system.shutdown().await;
+    // ANCHOR_END: gone
 }
 // ANCHOR_END: all

@@ -108,8 +108,7 @@ async fn main() {
     resume(&counter);
     assert_eq!(counter.get().await.unwrap(), 2);
     println!("after resume: 2");
-    // ANCHOR_END: suspend
-
     system.shutdown().await;
+    // ANCHOR_END: suspend
 }
 // ANCHOR_END: all

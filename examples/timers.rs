@@ -19,11 +19,15 @@ struct Ticker {
 
 #[keel::messages]
 impl Ticker {
-    /// Starts ticking: a `Tick` message to itself every `every`.
+    /// Starts ticking: a `Tick` message to itself every `every` (in place
+    /// of an interval started before; false then).
     #[message]
     fn start(&mut self, every: Duration, ctx: &mut Context<Self>) -> bool {
         let timer = ctx.send_interval_with(every, || TickerMsg::Tick);
-        self.timer.replace(timer).is_none()
+        match self.timer.replace(timer) {
+            Some(old) => !ctx.cancel_timer(old),
+            None => true,
+        }
     }
 
     #[message]
@@ -98,8 +102,7 @@ async fn main() {
     println!("after 59 s: {:?}", reminder.rung().await.unwrap());
     clock.advance(Duration::from_secs(1));
     println!("after 60 s: {:?}", reminder.rung().await.unwrap());
-    // ANCHOR_END: after
-
     system.shutdown().await;
+    // ANCHOR_END: after
 }
 // ANCHOR_END: all

@@ -1115,3 +1115,39 @@ async fn an_ask_queued_at_a_kill_fails_with_killed() {
     }
     system.shutdown().await;
 }
+
+/// `wait_exit` resolves only once the ended actor's links and monitors have
+/// been told: an ask sent to a watcher after it is answered after the
+/// watcher's `Down`, and one sent to a trapping linked actor after its
+/// `on_exit`. (Found by a new-user walk of the book: before, `wait_exit`
+/// could resolve first; 200 rounds here failed a few percent of the time.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_exit_resolves_after_links_and_monitors_are_told() {
+    let system = system();
+    for _ in 0..200 {
+        let target = system.spawn(Probe::new("target"));
+        let watcher = system.spawn(Probe::new("watcher"));
+        let guardian = system.spawn(Probe::new("guardian").trapping());
+        let _ = monitor(&watcher, &target).await;
+        guardian
+            .ask(|r| Msg::Link(target.any(), r))
+            .await
+            .unwrap()
+            .unwrap();
+        target.tell(Msg::Panic("bye")).ok().unwrap();
+        exit_of(&target).await;
+        let down = log(&watcher).await;
+        assert!(
+            matches!(down.as_slice(), [Entry::Down { reason, .. }] if *reason == panic_reason("bye")),
+            "{down:?}"
+        );
+        let exit = log(&guardian).await;
+        assert!(
+            matches!(exit.as_slice(), [Entry::Exit { reason, .. }] if *reason == panic_reason("bye")),
+            "{exit:?}"
+        );
+        watcher.kill();
+        guardian.kill();
+    }
+    system.shutdown().await;
+}

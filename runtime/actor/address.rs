@@ -373,9 +373,12 @@ impl Incarnation {
             }
         }
         let address = self.address.upgrade();
-        if let Some(address) = &address {
-            address.incarnation_ended(self, &reason);
-        }
+        // `wait_exit` resolves once links and monitors are told: whoever
+        // waited for the exit finds their notices queued.
+        let waiters = address
+            .as_ref()
+            .map(|a| a.incarnation_ended(self, &reason))
+            .unwrap_or_default();
         let from = address.map(AnyRef::from_address);
         for (_, watcher) in watchers {
             match watcher {
@@ -410,6 +413,9 @@ impl Incarnation {
         };
         for notify in late {
             notify(&reason);
+        }
+        for w in waiters {
+            w.wake();
         }
         reason
     }
@@ -467,7 +473,9 @@ pub(crate) trait AnyAddress: Send + Sync + 'static {
     fn kill(&self);
     fn deliver(&self, inc: &Incarnation, signal: Signal);
     fn wake_for_kill(&self, pid: Pid);
-    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason);
+    /// The address shows the exit (restarting, or closed); returns the
+    /// `wait_exit` waiters to wake once the watchers are told.
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) -> Vec<Waker>;
     /// `Ready(reason)` once the address is closed (no incarnation follows).
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason>;
     fn mailbox_len(&self) -> usize;
@@ -629,7 +637,11 @@ impl<A: Actor> Address<A> {
         &self,
         reason: &ExitReason,
     ) -> Option<Receiver<Envelope<A>, Control>> {
-        self.close_announcing(reason, true, || {})
+        let (waiters, parked) = self.close_announcing(reason, true, || {});
+        for w in waiters {
+            w.wake();
+        }
+        parked
     }
 
     /// The queue was drained (the address is closed, or closing): a
@@ -664,7 +676,7 @@ impl<A: Actor> Address<A> {
         reason: &ExitReason,
         await_drain: bool,
         announce: impl FnOnce(),
-    ) -> Option<Receiver<Envelope<A>, Control>> {
+    ) -> (Vec<Waker>, Option<Receiver<Envelope<A>, Control>>) {
         self.mailbox.close();
         announce();
         let (waiters, parked) = {
@@ -680,7 +692,8 @@ impl<A: Actor> Address<A> {
                     inner.rx_held = true;
                 }
             }
-            // Woken below, with the lock released (see `park_receiver`).
+            // Woken by the caller, with the lock released (see
+            // `park_receiver`).
             let mut waiters = if inner.drain_pending {
                 Vec::new()
             } else {
@@ -689,10 +702,7 @@ impl<A: Actor> Address<A> {
             waiters.extend(inner.parked_waiter.take());
             (waiters, parked)
         };
-        for w in waiters {
-            w.wake();
-        }
-        parked
+        (waiters, parked)
     }
 
     /// This address as an `AnyRef`.
@@ -788,7 +798,7 @@ impl<A: Actor> AnyAddress for Address<A> {
         self.resume_waker.wake();
     }
 
-    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) {
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) -> Vec<Waker> {
         // The exit is announced once the address shows it (an observer of
         // the event sees `Restarting` or `Stopped`) and before `wait_exit`
         // resolves.
@@ -817,10 +827,11 @@ impl<A: Actor> AnyAddress for Address<A> {
         };
         if supervised {
             announce();
+            Vec::new()
         } else {
             // The run loop of an unsupervised address never parks its
             // receiver: it drains it itself, on its own thread.
-            let _ = self.close_announcing(reason, false, announce);
+            self.close_announcing(reason, false, announce).0
         }
     }
 

@@ -187,9 +187,11 @@ impl<A: Actor> ActorRef<A> {
     }
 
     /// Resolves when the address stops (no incarnation will follow), with
-    /// the last exit reason. When the actor ended by itself (not by
-    /// `kill`, which never waits for the actor's clean-up), the messages
-    /// left in its mailbox are already dead letters or failed asks by then.
+    /// the last exit reason. By then its links and monitors have been told
+    /// (their exit signals and `Down`s are queued), and, when the actor
+    /// ended by itself (not by `kill`, which never waits for the actor's
+    /// clean-up), the messages left in its mailbox are dead letters or
+    /// failed asks.
     pub fn wait_exit(&self) -> impl Future<Output = ExitReason> + Send + 'static {
         self.any().wait_exit()
     }
