@@ -51,8 +51,8 @@ async fn main() {
     // ANCHOR_END: names
 
     // ANCHOR: errors
-    let other = system.spawn(Prices);
-    match system.register("prices", &other) {
+    let second = system.spawn(Prices);
+    match system.register("prices", &second) {
         Err(RegisterError::AlreadyRegistered(holder)) => {
             println!("\"prices\" is taken by {}", holder.id());
         }
