@@ -202,6 +202,40 @@ async fn continue_with_runs_before_the_queue() {
     system.shutdown().await;
 }
 
+/// A mailbox that tracks its high-water mark reports the most messages it
+/// held at once, after they are handled too; one that does not reports
+/// `None`.
+#[tokio::test]
+async fn mailbox_high_water_is_the_most_queued_at_once() {
+    let system = System::builder()
+        .workers(2)
+        .default_mailbox(MailboxConfig::unbounded().track_high_water(true))
+        .build()
+        .unwrap();
+    let rec = system.spawn(Recorder::default());
+    assert_eq!(rec.any().mailbox_high_water(), Some(0));
+    suspend(&rec);
+    for n in 0..5 {
+        rec.tell(Rec::Push(0, n)).ok().unwrap();
+    }
+    // An ask is queued when made: the sixth message.
+    let count = rec.ask(Rec::Count);
+    assert_eq!(rec.any().mailbox_len(), 6);
+    resume(&rec);
+    assert_eq!(count.await, Ok(5));
+    // One at a time from here on: the mark stays.
+    rec.tell(Rec::Push(0, 5)).ok().unwrap();
+    assert_eq!(rec.ask(Rec::Count).await, Ok(6));
+    assert_eq!(rec.any().mailbox_len(), 0);
+    assert_eq!(rec.any().mailbox_high_water(), Some(6));
+
+    let untracked = self::system();
+    let other = untracked.spawn(Recorder::default());
+    assert_eq!(other.any().mailbox_high_water(), None);
+    untracked.shutdown().await;
+    system.shutdown().await;
+}
+
 /// `continue_with` messages left when the actor stops are treated like the
 /// queue's: a request fails with `Exited(reason)`, a tell is a dead letter.
 #[tokio::test]

@@ -479,6 +479,7 @@ pub(crate) trait AnyAddress: Send + Sync + 'static {
     /// `Ready(reason)` once the address is closed (no incarnation follows).
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason>;
     fn mailbox_len(&self) -> usize;
+    fn mailbox_high_water(&self) -> Option<usize>;
     /// No incarnation will follow: closes the address with `reason`
     /// (queued tells become dead letters, queued asks fail).
     fn close(self: Arc<Self>, reason: &ExitReason);
@@ -848,6 +849,10 @@ impl<A: Actor> AnyAddress for Address<A> {
 
     fn mailbox_len(&self) -> usize {
         self.mailbox.len()
+    }
+
+    fn mailbox_high_water(&self) -> Option<usize> {
+        self.mailbox.high_water()
     }
 
     fn close(self: Arc<Self>, reason: &ExitReason) {

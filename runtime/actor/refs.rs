@@ -331,6 +331,13 @@ impl AnyRef {
         self.addr.mailbox_len()
     }
 
+    /// The most messages the mailbox has held at once, if its
+    /// [`MailboxConfig`](crate::MailboxConfig) tracks it
+    /// (`track_high_water(true)`); `None` if it does not.
+    pub fn mailbox_high_water(&self) -> Option<usize> {
+        self.addr.mailbox_high_water()
+    }
+
     /// The typed ref, if the actor is an `A`.
     pub fn downcast<A: Actor>(&self) -> Option<ActorRef<A>> {
         self.addr
