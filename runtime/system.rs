@@ -395,7 +395,8 @@ impl SystemBuilder {
     }
 
     /// A named dispatcher with its own `workers` threads (a bulkhead);
-    /// actors choose it with `ActorConfig::dispatcher`.
+    /// actors choose it with `ActorConfig::dispatcher`. A name given twice
+    /// makes `build` fail with `BuildError::Invalid`.
     pub fn dispatcher(mut self, name: impl Into<String>, workers: usize) -> Self {
         self.dispatchers.push((name.into(), workers));
         self
@@ -445,6 +446,11 @@ impl SystemBuilder {
         }
         if self.dispatchers.iter().any(|(_, n)| *n == 0) {
             return Err(BuildError::Invalid("a dispatcher needs at least 1 worker"));
+        }
+        let mut names: Vec<&str> = self.dispatchers.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return Err(BuildError::Invalid("a dispatcher name is given twice"));
         }
         let multi = |h: &tokio::runtime::Handle| {
             h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread

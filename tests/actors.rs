@@ -991,6 +991,15 @@ async fn builder_rejects_what_cannot_work() {
         System::builder().throughput(0).build(),
         Err(keel::BuildError::Invalid(_))
     ));
+    assert!(matches!(
+        System::builder()
+            .dispatcher("io", 1)
+            .dispatcher("io", 2)
+            .build(),
+        Err(keel::BuildError::Invalid(
+            "a dispatcher name is given twice"
+        ))
+    ));
 }
 
 /// A TCP echo over loopback: one actor per connection, its handler doing

@@ -441,8 +441,15 @@ impl Watchdog {
         }
     }
 
+    /// How long the watchdog sleeps between looks: half the threshold,
+    /// at most an hour, so that a threshold meaning "never" (up to
+    /// `Duration::MAX`) cannot overflow `Instant + period`.
+    fn period(threshold: Duration) -> Duration {
+        (threshold / 2).clamp(Duration::from_millis(1), Duration::from_secs(3600))
+    }
+
     fn run(self: Arc<Self>) {
-        let period = (self.threshold / 2).max(Duration::from_millis(1));
+        let period = Self::period(self.threshold);
         // Per slot: the epoch seen last time, since when, and whether warned.
         let mut seen: Vec<(u64, Instant, bool)> = Vec::new();
         loop {
@@ -500,5 +507,25 @@ impl Watchdog {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod watchdog_tests {
+    use super::*;
+
+    #[test]
+    fn the_watchdog_period_never_overflows_an_instant() {
+        for threshold in [Duration::ZERO, Duration::from_millis(100), Duration::MAX] {
+            let period = Watchdog::period(threshold);
+            assert!(
+                Instant::now().checked_add(period).is_some(),
+                "{threshold:?}"
+            );
+        }
+        assert_eq!(
+            Watchdog::period(Duration::from_millis(100)),
+            Duration::from_millis(50)
+        );
     }
 }
