@@ -203,7 +203,8 @@ pub enum DeadLetterReason {
     Closed,
     /// A timer fired for an actor that was gone.
     TimerToGone,
-    /// A bounded mailbox with `Overflow::DropNewest` was full.
+    /// A bounded mailbox was full: a tell with `Overflow::DropNewest`, or
+    /// a timer's message (timers never wait for room).
     Overflow,
     /// A reply came after its ask had timed out or was dropped.
     LateReply,
