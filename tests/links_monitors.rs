@@ -1116,6 +1116,36 @@ async fn an_ask_queued_at_a_kill_fails_with_killed() {
     system.shutdown().await;
 }
 
+/// The same, for a `wait_exit` first polled while the exit is being
+/// announced: it did not resolve before the watchers were told (the
+/// address read `Stopped` before they were; found by the semantics
+/// chapter's tests, which failed 1 to 5 rounds in 50). Many monitors widen
+/// the window; the future is polled in a spin from the crash on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_exit_polled_during_the_announcement_waits_for_every_notice() {
+    use std::future::Future;
+    use std::task::{Context as TaskContext, Waker};
+    const MONITORS: usize = 300;
+    let system = system();
+    for _ in 0..50 {
+        let target = system.spawn(Probe::new("target"));
+        let watcher = system.spawn(Probe::new("watcher"));
+        for _ in 0..MONITORS {
+            let _ = monitor(&watcher, &target).await;
+        }
+        let mut exit = Box::pin(target.wait_exit());
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        target.tell(Msg::Panic("bye")).ok().unwrap();
+        while exit.as_mut().poll(&mut cx).is_pending() {
+            std::hint::spin_loop();
+        }
+        let downs = log(&watcher).await;
+        assert_eq!(downs.len(), MONITORS, "every Down is queued before the ask");
+        watcher.kill();
+    }
+    system.shutdown().await;
+}
+
 /// `wait_exit` resolves only once the ended actor's links and monitors have
 /// been told: an ask sent to a watcher after it is answered after the
 /// watcher's `Down`, and one sent to a trapping linked actor after its

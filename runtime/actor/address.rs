@@ -373,13 +373,13 @@ impl Incarnation {
             }
         }
         let address = self.address.upgrade();
-        // `wait_exit` resolves once links and monitors are told: whoever
-        // waited for the exit finds their notices queued.
-        let waiters = address
-            .as_ref()
-            .map(|a| a.incarnation_ended(self, &reason))
-            .unwrap_or_default();
-        let from = address.map(AnyRef::from_address);
+        // `wait_exit` resolves once links and monitors are told (see
+        // `exit_told` below): whoever waited for the exit finds their
+        // notices queued.
+        if let Some(a) = &address {
+            a.incarnation_ended(self, &reason);
+        }
+        let from = address.clone().map(AnyRef::from_address);
         for (_, watcher) in watchers {
             match watcher {
                 Watcher::Link(peer) => {
@@ -414,8 +414,8 @@ impl Incarnation {
         for notify in late {
             notify(&reason);
         }
-        for w in waiters {
-            w.wake();
+        if let Some(a) = &address {
+            a.exit_told();
         }
         reason
     }
@@ -475,7 +475,12 @@ pub(crate) trait AnyAddress: Send + Sync + 'static {
     fn wake_for_kill(&self, pid: Pid);
     /// The address shows the exit (restarting, or closed); returns the
     /// `wait_exit` waiters to wake once the watchers are told.
-    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) -> Vec<Waker>;
+    /// Marks the incarnation's exit on the address (closing it if no
+    /// incarnation follows); `wait_exit` stays pending until `exit_told`.
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason);
+    /// The ended incarnation's links and monitors are told: a `wait_exit`
+    /// on a closed address may resolve.
+    fn exit_told(&self);
     /// `Ready(reason)` once the address is closed (no incarnation follows).
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason>;
     fn mailbox_len(&self) -> usize;
@@ -527,6 +532,10 @@ struct AddressInner<A: Actor> {
     /// (by whoever holds the receiver): `wait_exit` waits for that drain,
     /// so that it finds the dead letters counted.
     drain_pending: bool,
+    /// An ended incarnation is still telling its links and monitors:
+    /// `wait_exit` waits for that too, so that their notices are queued
+    /// when it resolves.
+    telling: bool,
     /// Told when no run loop holds the receiver any more (a supervisor
     /// restarting the address does not wait for a killed incarnation's
     /// handler to yield).
@@ -562,6 +571,7 @@ impl<A: Actor> Address<A> {
                 close_waiters: Vec::new(),
                 rx_held: true,
                 drain_pending: false,
+                telling: false,
                 free_waiters: Hooks::default(),
             }),
             suspended: AtomicBool::new(false),
@@ -638,7 +648,7 @@ impl<A: Actor> Address<A> {
         &self,
         reason: &ExitReason,
     ) -> Option<Receiver<Envelope<A>, Control>> {
-        let (waiters, parked) = self.close_announcing(reason, true, || {});
+        let (waiters, parked) = self.close_announcing(reason, true, false, || {});
         for w in waiters {
             w.wake();
         }
@@ -651,7 +661,7 @@ impl<A: Actor> Address<A> {
         let (waiters, free) = {
             let mut inner = self.inner.lock();
             inner.rx_held = false;
-            let waiters = if std::mem::take(&mut inner.drain_pending) {
+            let waiters = if std::mem::take(&mut inner.drain_pending) && !inner.telling {
                 std::mem::take(&mut inner.close_waiters)
             } else {
                 Vec::new()
@@ -671,11 +681,14 @@ impl<A: Actor> Address<A> {
     /// is held while it runs (it publishes, and traces). `await_drain`:
     /// `wait_exit` waits for the queue's drain (not for an incarnation
     /// that ends itself, whose run loop drained it already, nor for a
-    /// `kill`, which never waits).
+    /// `kill`, which never waits). `telling`: the incarnation that ended
+    /// has yet to tell its links and monitors; `wait_exit` waits for
+    /// [`exit_told`](AnyAddress::exit_told).
     fn close_announcing(
         &self,
         reason: &ExitReason,
         await_drain: bool,
+        telling: bool,
         announce: impl FnOnce(),
     ) -> (Vec<Waker>, Option<Receiver<Envelope<A>, Control>>) {
         self.mailbox.close();
@@ -693,9 +706,10 @@ impl<A: Actor> Address<A> {
                     inner.rx_held = true;
                 }
             }
+            inner.telling = telling;
             // Woken by the caller, with the lock released (see
             // `park_receiver`).
-            let mut waiters = if inner.drain_pending {
+            let mut waiters = if inner.drain_pending || inner.telling {
                 Vec::new()
             } else {
                 std::mem::take(&mut inner.close_waiters)
@@ -799,7 +813,7 @@ impl<A: Actor> AnyAddress for Address<A> {
         self.resume_waker.wake();
     }
 
-    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) -> Vec<Waker> {
+    fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason) {
         // The exit is announced once the address shows it (an observer of
         // the event sees `Restarting` or `Stopped`) and before `wait_exit`
         // resolves.
@@ -828,17 +842,31 @@ impl<A: Actor> AnyAddress for Address<A> {
         };
         if supervised {
             announce();
-            Vec::new()
         } else {
             // The run loop of an unsupervised address never parks its
-            // receiver: it drains it itself, on its own thread.
-            self.close_announcing(reason, false, announce).0
+            // receiver: it drains it itself, on its own thread. Waiters are
+            // woken by `exit_told`.
+            self.close_announcing(reason, false, true, announce);
+        }
+    }
+
+    fn exit_told(&self) {
+        let waiters = {
+            let mut inner = self.inner.lock();
+            if !std::mem::take(&mut inner.telling) || inner.drain_pending {
+                return;
+            }
+            std::mem::take(&mut inner.close_waiters)
+        };
+        for w in waiters {
+            w.wake();
         }
     }
 
     fn poll_closed(&self, cx: &mut TaskContext<'_>) -> Poll<ExitReason> {
         let mut inner = self.inner.lock();
-        if self.status.load(Ordering::Acquire) == STOPPED && !inner.drain_pending {
+        if self.status.load(Ordering::Acquire) == STOPPED && !inner.drain_pending && !inner.telling
+        {
             return Poll::Ready(inner.last_reason.clone().unwrap_or(ExitReason::Normal));
         }
         if !inner.close_waiters.iter().any(|w| w.will_wake(cx.waker())) {
