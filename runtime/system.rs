@@ -212,7 +212,8 @@ impl System {
         self.kernel().dead_letter_count()
     }
 
-    /// A stream of this System's events from now on.
+    /// A stream of this System's events from now on. It holds each event
+    /// until read: drop a stream you stop reading.
     pub fn events(&self) -> EventStream {
         self.kernel().events.subscribe()
     }

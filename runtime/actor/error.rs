@@ -64,7 +64,8 @@ pub enum AskError {
     /// clock). A reply that comes later is a dead letter (`LateReply`).
     #[error("the ask timed out")]
     Timeout,
-    /// The actor was already gone when the ask was made.
+    /// The actor was already gone when the ask was made, or its address
+    /// closed while the ask waited for room in a full bounded mailbox.
     #[error("the actor is not running")]
     NotRunning,
     /// The incarnation ended while handling the ask (a panic gives

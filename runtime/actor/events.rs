@@ -30,8 +30,10 @@ pub enum SystemEvent {
         /// The actor's type.
         type_name: &'static str,
     },
-    /// An incarnation ended (announced before its queued messages are
-    /// turned into dead letters).
+    /// An incarnation ended. An unsupervised actor that ends itself has
+    /// turned its queued messages into dead letters by then; after a
+    /// `kill`, they follow this event; a supervised actor's queue waits for
+    /// its next incarnation.
     ActorExited {
         /// Sequence number.
         seq: u64,
@@ -213,6 +215,10 @@ pub enum DeadLetterReason {
 }
 
 /// A subscription to a System's events (`system.events()`).
+///
+/// It keeps every event published after it was made until it is read, so
+/// a stream nobody reads grows for as long as it lives: drop it when it is
+/// no longer read.
 pub struct EventStream {
     sub: Arc<Subscriber>,
     bus: Arc<BusInner>,
