@@ -91,9 +91,27 @@ async fn a_panicking_connection_ends_alone() {
         }
     }
 
-    // A new client is served, and counts only the living.
+    // A new client is served, and counts only the living; the survivors
+    // are all still connected: each hears it arrive, and hears it speak.
     let mut late = Client::connect(server.addr, "late").await.unwrap();
     expect(&mut late, "welcome, late (5 here)").await;
+    for &i in &alive {
+        expect(&mut clients[i], "* late joined").await;
+    }
+    late.say("hello all").await.unwrap();
+    for &i in &alive {
+        expect(&mut clients[i], "late: hello all").await;
+    }
+    let counts = server.connections.count_children().await.unwrap();
+    assert_eq!(counts.active, 5);
+    // No other connection ended along the way.
+    server.connections.sync().await.unwrap();
+    while let Some(event) = events.try_next() {
+        assert!(
+            !matches!(event, SystemEvent::ChildExited { .. }),
+            "{event:?}"
+        );
+    }
     assert_eq!(system.dead_letters(), 0);
     system.shutdown().await;
 }
