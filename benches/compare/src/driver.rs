@@ -358,7 +358,10 @@ fn print_table(w: &Workload, runtimes: &[Runtime], outcomes: impl Fn(usize) -> V
             println!("  note ({}): {note}", r.name);
         }
     }
-    let keel = medians.iter().find(|(r, _)| r.kind == Kind::Keel).map(|m| m.1);
+    let keel = medians
+        .iter()
+        .find(|(r, _)| r.kind == Kind::Keel)
+        .map(|m| m.1);
     let best = |kind: Kind| {
         medians
             .iter()

@@ -34,8 +34,14 @@ pub(super) const RUNTIMES: [Runtime; 3] = [
 
 /// How the floors run each workload.
 pub(super) const NOTES: &[(&str, &str)] = &[
-    ("ask", "tokio-mpsc: an mpsc request carrying a oneshot for the reply"),
-    ("restart", "catch_unwind: one caught panic per cycle, no restart at all"),
+    (
+        "ask",
+        "tokio-mpsc: an mpsc request carrying a oneshot for the reply",
+    ),
+    (
+        "restart",
+        "catch_unwind: one caught panic per cycle, no restart at all",
+    ),
 ];
 
 pub(super) fn run(runtime: &str, workload: Workload) -> Result<Report, String> {
