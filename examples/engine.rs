@@ -4,8 +4,10 @@
 //! Run it with `cargo run --release --example engine`.
 //!
 //! The actor API (`System`, `#[derive(Actor)]`, supervisors) is built on
-//! exactly these pieces; until it lands, this example drives them directly
-//! through `keel::__internal`, which is not a public API.
+//! exactly these pieces; this example drives them directly through
+//! `keel::__internal`, which is not a public API and may change: it is
+//! here to show the engine, not for applications (the book does not use
+//! it).
 use std::time::Instant;
 
 use keel::__internal::{block_on, Mailbox, Receiver, Scheduler, SchedulerConfig, SendError};

@@ -3,10 +3,12 @@
 //! of actors before it is given.
 //!
 //! Run it with `cargo run --release --example ping_pong`.
+// ANCHOR: all
 use std::convert::Infallible;
 use std::time::Instant;
 
 use keel::prelude::*;
+use keel::{ActorConfig, MailboxConfig};
 
 // ANCHOR: actor
 /// A player counts its hits and sends the ball back until none are left.
@@ -45,6 +47,13 @@ impl Player {
 impl Actor for Player {
     type Msg = Shot;
     type Error = Infallible;
+
+    /// Settings, what `#[actor(...)]` would write: a player holds one ball
+    /// at a time, so a small bounded mailbox is plenty. Every other hook
+    /// (`started`, `stopped`, `on_exit`, `on_down`) keeps its default here.
+    fn config() -> ActorConfig {
+        ActorConfig::new().mailbox(MailboxConfig::bounded(16))
+    }
 
     async fn handle(&mut self, shot: Shot, ctx: &mut Context<Self>) -> Result<(), Infallible> {
         let (to, left, done) = match shot {
@@ -112,3 +121,4 @@ async fn main() -> Result<(), AskError> {
     system.shutdown().await;
     Ok(())
 }
+// ANCHOR_END: all
