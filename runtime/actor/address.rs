@@ -23,7 +23,6 @@
 //! `Restarting` if a supervisor will attach a new incarnation), and tells
 //! every link and monitor; later calls do nothing.
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll, Waker};
@@ -35,6 +34,7 @@ use crate::actor::kernel::Kernel;
 use crate::actor::refs::{AnyRef, MonitorRef};
 use crate::actor::{Actor, Overflow};
 use crate::core::exit_cell::ExitCell;
+use crate::core::ids::IdMap;
 use crate::core::mailbox::{Mailbox, Receiver};
 use crate::core::reply::ReplySender;
 use crate::core::waker::AtomicWaker;
@@ -188,7 +188,7 @@ pub(crate) struct Incarnation {
     pub(crate) parent: Option<Pid>,
     /// The monitors this incarnation holds on others: removed from their
     /// targets when it ends (OTP drops a dead process's monitors).
-    pub(crate) watching: Mutex<HashMap<u64, Weak<Incarnation>>>,
+    pub(crate) watching: Mutex<IdMap<Weak<Incarnation>>>,
     /// Told the outcome of `started` (`spawn_ready`, a supervisor's start),
     /// once: by the run loop, or by a `kill`, which never waits for a hook
     /// that does not yield.
@@ -265,7 +265,7 @@ impl Incarnation {
             killed: AtomicBool::new(false),
             exit: Mutex::new(ExitSlot::default()),
             parent,
-            watching: Mutex::new(HashMap::new()),
+            watching: Mutex::new(IdMap::default()),
             ready: Mutex::new(None),
         }
     }

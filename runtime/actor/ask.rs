@@ -251,9 +251,13 @@ impl Deferred {
     /// the moment touches the flag).
     #[inline]
     pub(crate) fn settle(&self, reason: Option<&ExitReason>) {
-        if !self.any.load(Ordering::Relaxed) {
-            return;
+        if self.any.load(Ordering::Relaxed) {
+            self.settle_slow(reason);
         }
+    }
+
+    #[inline(never)]
+    fn settle_slow(&self, reason: Option<&ExitReason>) {
         self.any.store(false, Ordering::Relaxed);
         let list = std::mem::take(&mut *self.list.lock());
         for f in list {

@@ -1,5 +1,5 @@
 //! [`Context`]: what a hook can do besides changing its actor's state.
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use crate::actor::kernel::Kernel;
 use crate::actor::refs::{link, monitor, unlink, ActorRef, AnyRef, MonitorRef};
 use crate::actor::run::{spawn, SpawnOptions};
 use crate::actor::Actor;
+use crate::core::ids::IdSet;
 use crate::time::{Clock, TimerKey};
 
 /// The running incarnation's side of the actor: its identity, stopping,
@@ -24,7 +25,7 @@ pub struct Context<A: Actor> {
     pub(crate) continues: VecDeque<A::Msg>,
     /// Monitors this incarnation removed whose `Down` may still be queued:
     /// it is dropped (flushed) when it comes.
-    pub(crate) demonitored: HashSet<u64>,
+    pub(crate) demonitored: IdSet,
     /// The incarnation whose exit signal `on_exit` is handling (a
     /// supervisor tells its children's incarnations apart by it).
     pub(crate) exit_from: Option<Pid>,
@@ -49,7 +50,7 @@ impl<A: Actor> Context<A> {
             kernel,
             stop: None,
             continues: VecDeque::new(),
-            demonitored: HashSet::new(),
+            demonitored: IdSet::default(),
             exit_from: None,
             timers: Vec::new(),
             prune_at: PRUNE_FLOOR,

@@ -14,6 +14,7 @@ use crate::actor::address::{ActorId, Incarnation, Pid};
 use crate::actor::events::{DeadLetterReason, EventBus, SystemEvent};
 use crate::actor::exit::ExitReason;
 use crate::actor::MailboxConfig;
+use crate::core::ids::{IdMap, IdSet};
 use crate::core::scheduler::Scheduler;
 use crate::sync::{spawn_named, AtomicBool, AtomicU64, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::time::Clock;
@@ -104,7 +105,7 @@ impl Kernel {
     ) -> Arc<Kernel> {
         let watchdog = Arc::new(Watchdog {
             slots: Mutex::new(Vec::new()),
-            killed: Mutex::new(HashSet::new()),
+            killed: Mutex::new(IdSet::default()),
             started: AtomicBool::new(false),
             stop: Mutex::new(false),
             cv: Condvar::new(),
@@ -307,7 +308,7 @@ const LIVE_SHARDS: usize = 16;
 
 /// Every incarnation that has not ended, for the System's shutdown.
 pub(crate) struct LiveSet {
-    shards: Vec<Mutex<HashMap<u64, Weak<Incarnation>>>>,
+    shards: Vec<Mutex<IdMap<Weak<Incarnation>>>>,
     count: AtomicUsize,
     empty: (Mutex<()>, Condvar),
 }
@@ -316,7 +317,7 @@ impl LiveSet {
     fn new() -> Self {
         LiveSet {
             shards: (0..LIVE_SHARDS)
-                .map(|_| Mutex::new(HashMap::new()))
+                .map(|_| Mutex::new(IdMap::default()))
                 .collect(),
             count: AtomicUsize::new(0),
             empty: (Mutex::new(()), Condvar::new()),
@@ -424,7 +425,7 @@ pub(crate) fn is_blocking_thread() -> bool {
 
 struct Watchdog {
     slots: Mutex<Vec<Arc<PollSlot>>>,
-    killed: Mutex<HashSet<u64>>,
+    killed: Mutex<IdSet>,
     started: AtomicBool,
     stop: Mutex<bool>,
     cv: Condvar,
@@ -511,7 +512,7 @@ impl Watchdog {
 }
 
 #[cfg(test)]
-mod watchdog_tests {
+mod tests {
     use super::*;
 
     #[test]

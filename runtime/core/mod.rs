@@ -15,7 +15,8 @@
 //! - [`exit_cell`]: the EXITING bit and the watcher list of one incarnation;
 //! - [`reply`]: the one-shot slot an ask waits on;
 //! - [`queue`]: a worker's bounded local run queue, stealable;
-//! - [`scheduler`]: workers, injector, stealing, parking and shutdown.
+//! - [`scheduler`]: workers, injector, stealing, parking and shutdown;
+//! - [`ids`]: maps keyed by the runtime's own ids, with a cheap hasher.
 //!
 //! # Loom models
 //!
@@ -30,6 +31,7 @@
 //! models and their measured times is in [`loom_suite`].
 
 pub(crate) mod exit_cell;
+pub(crate) mod ids;
 pub(crate) mod mailbox;
 pub(crate) mod queue;
 pub(crate) mod reply;

@@ -36,11 +36,12 @@
 //! task is dropped exactly once: by whoever holds its `Notified`, or by the
 //! closer if it was idle (see `state`).
 use std::cell::Cell as StdCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::ptr::{self, NonNull};
 
+use crate::core::ids::IdMap;
 use crate::core::queue::{Local, QueueItem};
 use crate::core::task::{new_task, Header, Notified, TaskRef};
 use crate::sync::{
@@ -306,7 +307,7 @@ struct Inject {
 /// Every task not yet finished, with a reference each, so shutdown can drop
 /// the futures of idle tasks.
 struct Owned {
-    tasks: HashMap<u64, TaskRef>,
+    tasks: IdMap<TaskRef>,
     closed: bool,
 }
 
@@ -437,7 +438,7 @@ impl Shared {
             finished: Mutex::new(false),
             finished_cv: Condvar::new(),
             owned: Mutex::new(Owned {
-                tasks: HashMap::new(),
+                tasks: IdMap::default(),
                 closed: false,
             }),
             next_id: AtomicU64::new(1),

@@ -362,7 +362,37 @@ impl<T> Rx<T> {
     }
 
     /// Takes the value in slot `index` if it was written.
+    #[inline]
     pub(super) fn pop(&mut self, tx: &Tx<T>) -> Option<T> {
+        // The common case, inlined: the slot is in the head block we are
+        // already on, and no block before it waits to be reclaimed.
+        if !self.head.is_null()
+            && self.head_start == self.index & !MASK
+            && self.free_head == self.head
+        {
+            let offset = self.index & MASK;
+            // SAFETY: the head block is reachable and not reclaimed (we only
+            // reclaim blocks before it).
+            let head_ref = unsafe { &*self.head };
+            if self.ready_cache & (1 << offset) == 0 {
+                self.ready_cache = head_ref.ready.load(Ordering::Acquire);
+                if self.ready_cache & (1 << offset) == 0 {
+                    return None;
+                }
+            }
+            // SAFETY: the ready bit says the sender wrote the slot; we are
+            // the only reader and read it once (index moves on).
+            let value = head_ref.slots[offset].with(|p| unsafe { (*p).assume_init_read() });
+            self.index += 1;
+            return Some(value);
+        }
+        self.pop_slow(tx)
+    }
+
+    /// `pop` when the head must move to another block or blocks wait to
+    /// be reclaimed.
+    #[inline(never)]
+    fn pop_slow(&mut self, tx: &Tx<T>) -> Option<T> {
         let head = self.advance_head(tx)?;
         self.reclaim_blocks(tx);
         let offset = self.index & MASK;

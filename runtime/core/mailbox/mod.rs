@@ -288,6 +288,7 @@ impl<U, C> Receiver<U, C> {
         })
     }
 
+    #[inline]
     fn poll_lanes(
         &mut self,
         cx: &mut Context<'_>,
@@ -307,6 +308,17 @@ impl<U, C> Receiver<U, C> {
             coop::consume();
             return Poll::Ready(Ok(Next::User(v)));
         }
+        self.poll_lanes_empty(cx, with_control)
+    }
+
+    /// `poll_lanes` once the user lane looked empty: register, look again,
+    /// park.
+    #[inline(never)]
+    fn poll_lanes_empty(
+        &mut self,
+        cx: &mut Context<'_>,
+        with_control: bool,
+    ) -> Poll<Result<Next<U, C>, RecvError>> {
         self.chan.rx_waker.register(cx.waker());
         // A control message queued before the registration did not find
         // our waker; we see its bit now (the waker's RMWs order the two).
@@ -369,10 +381,16 @@ impl<U, C> Receiver<U, C> {
     }
 
     /// Takes the oldest control-lane message.
+    #[inline]
     pub fn try_recv_control(&mut self) -> Option<C> {
         if !self.has_control() {
             return None;
         }
+        self.take_control()
+    }
+
+    #[inline(never)]
+    fn take_control(&mut self) -> Option<C> {
         let mut lane = self.chan.control.lock();
         let value = lane.queue.pop_front();
         if lane.queue.is_empty() {
@@ -416,6 +434,7 @@ impl<U, C> Receiver<U, C> {
         unsafe { self.chan.rx.fields.with_mut(|rx| (*rx).park(&self.chan.tx)) }
     }
 
+    #[inline]
     fn pop(&mut self) -> Option<U> {
         // SAFETY: we are the unique receiver: the only one touching `rx`
         // (the channel's drop runs after every handle is gone).
@@ -671,6 +690,7 @@ impl<U, C> Chan<U, C> {
     }
 
     /// After a read: publish the new head, and wake a waiting sender.
+    #[inline]
     fn advance_head(&self) {
         if self.capacity.is_none() {
             // Unbounded: no sender waits for room; a plain store suffices.
@@ -703,6 +723,12 @@ impl<U, C> Chan<U, C> {
     }
 
     fn close(&self) -> bool {
+        // Closed already: the first close woke everyone, and nobody can
+        // have started waiting since (a send sees CLOSED and fails, a
+        // receiver checks it after registering).
+        if self.tail.0.load(Ordering::Acquire) & CLOSED != 0 {
+            return false;
+        }
         // Both lanes close in one step under the control lock: a control
         // message accepted before it is ordered before CLOSED, so a receiver
         // that sees CLOSED also sees that message (see `poll_lanes`).
