@@ -377,7 +377,7 @@ fn run_worker(shared: Arc<Shared>, index: usize) {
                     shared.num_searching.fetch_sub(1, Ordering::AcqRel);
                 }
                 if let Some(again) = task.run(shared.throughput) {
-                    shared.push_local(index, again);
+                    shared.requeue_local(index, again);
                 }
             }
             None => {
@@ -502,6 +502,21 @@ impl Shared {
         // Pairs with the fence in `park`.
         fence(Ordering::SeqCst);
         self.notify_searcher();
+    }
+
+    /// A task runnable again right after its turn (it spent its budget, or
+    /// was woken while running) goes back on this worker's queue. A sibling
+    /// is woken only if other work waits there too: stealing this worker's
+    /// only task would just move it, and its data, to another core, once
+    /// per turn. This worker runs it next, so nothing waits on a sleeper.
+    fn requeue_local(&self, index: usize, task: Notified) {
+        let alone = self.locals[index].len() == 0;
+        self.locals[index].push_back(task, |batch| self.push_remote_batch(batch));
+        if !alone {
+            // Pairs with the fence in `park`.
+            fence(Ordering::SeqCst);
+            self.notify_searcher();
+        }
     }
 
     fn push_remote(&self, task: Notified) {
