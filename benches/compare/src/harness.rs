@@ -5,8 +5,11 @@ use std::alloc::{GlobalAlloc, Layout, System as SystemAlloc};
 // A std atomic: the workspace's clippy.toml bans them for keel's own code,
 // which takes its primitives from `keel::sync`; this binary is not keel.
 #[allow(clippy::disallowed_types)]
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
 
 /// Tells in `tell`.
 pub const TELL_N: u64 = 2_000_000;
@@ -310,5 +313,38 @@ pub async fn timed_async(f: impl std::future::Future<Output = u64>) -> Report {
         secs: start.elapsed().as_secs_f64(),
         check,
         ..Report::default()
+    }
+}
+
+/// Counts events (messages handled, hops made) across threads; the one
+/// that reaches the target wakes whoever waits. Every runtime's
+/// `spawn_stop` and `ring` finish on one of these.
+pub struct Done {
+    count: AtomicU64,
+    target: u64,
+    notify: Notify,
+}
+
+impl Done {
+    /// A counter that wakes its waiter at `target`.
+    pub fn new(target: u64) -> Arc<Done> {
+        Arc::new(Done {
+            count: AtomicU64::new(0),
+            target,
+            notify: Notify::new(),
+        })
+    }
+
+    /// Counts one.
+    pub fn one(&self) {
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.target {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Waits for the target; returns the count.
+    pub async fn wait(&self) -> u64 {
+        self.notify.notified().await;
+        self.count.load(Ordering::Acquire)
     }
 }

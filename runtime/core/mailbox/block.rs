@@ -370,21 +370,7 @@ impl<T> Rx<T> {
             && self.head_start == self.index & !MASK
             && self.free_head == self.head
         {
-            let offset = self.index & MASK;
-            // SAFETY: the head block is reachable and not reclaimed (we only
-            // reclaim blocks before it).
-            let head_ref = unsafe { &*self.head };
-            if self.ready_cache & (1 << offset) == 0 {
-                self.ready_cache = head_ref.ready.load(Ordering::Acquire);
-                if self.ready_cache & (1 << offset) == 0 {
-                    return None;
-                }
-            }
-            // SAFETY: the ready bit says the sender wrote the slot; we are
-            // the only reader and read it once (index moves on).
-            let value = head_ref.slots[offset].with(|p| unsafe { (*p).assume_init_read() });
-            self.index += 1;
-            return Some(value);
+            return self.take(self.head);
         }
         self.pop_slow(tx)
     }
@@ -395,6 +381,13 @@ impl<T> Rx<T> {
     fn pop_slow(&mut self, tx: &Tx<T>) -> Option<T> {
         let head = self.advance_head(tx)?;
         self.reclaim_blocks(tx);
+        self.take(head)
+    }
+
+    /// Reads slot `index` of `head` (the block holding it) if its sender has
+    /// written it.
+    #[inline(always)]
+    fn take(&mut self, head: *mut Block<T>) -> Option<T> {
         let offset = self.index & MASK;
         // SAFETY: the head block is reachable and not reclaimed (we only
         // reclaim blocks before it).

@@ -11,13 +11,10 @@
 //! `Arbiter` per core.
 use std::sync::Arc;
 // A std atomic: see harness.rs.
-#[allow(clippy::disallowed_types)]
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use actix::prelude::*;
-use tokio::sync::Notify;
 
-use crate::harness::{self, Report, Workload};
+use crate::harness::{self, Done, Report, Workload};
 
 /// Where every actor of the main workloads runs.
 const ONE_ARBITER: &str =
@@ -241,34 +238,6 @@ async fn ask_actor() -> Report {
             .expect("the caller answers")
     })
     .await
-}
-
-/// Counts handled messages; the last one wakes the waiter.
-struct Done {
-    count: AtomicU64,
-    target: u64,
-    notify: Notify,
-}
-
-impl Done {
-    fn new(target: u64) -> Arc<Done> {
-        Arc::new(Done {
-            count: AtomicU64::new(0),
-            target,
-            notify: Notify::new(),
-        })
-    }
-
-    fn one(&self) {
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.target {
-            self.notify.notify_one();
-        }
-    }
-
-    async fn wait(&self) -> u64 {
-        self.notify.notified().await;
-        self.count.load(Ordering::Acquire)
-    }
 }
 
 /// Handles one message and stops.

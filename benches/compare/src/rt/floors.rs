@@ -5,13 +5,11 @@
 use std::panic::catch_unwind;
 use std::sync::Arc;
 // A std atomic: see harness.rs.
-#[allow(clippy::disallowed_types)]
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot};
 
 use super::{Kind, Runtime};
-use crate::harness::{self, Report, Workload};
+use crate::harness::{self, Done, Report, Workload};
 
 /// The floors, as the tables name them.
 pub(super) const RUNTIMES: [Runtime; 3] = [
@@ -32,17 +30,17 @@ pub(super) const RUNTIMES: [Runtime; 3] = [
     },
 ];
 
-/// How the floors run each workload.
-pub(super) const NOTES: &[(&str, &str)] = &[
-    (
-        "ask",
-        "tokio-mpsc: an mpsc request carrying a oneshot for the reply",
-    ),
-    (
-        "restart",
-        "catch_unwind: one caught panic per cycle, no restart at all",
-    ),
-];
+/// How each floor runs each workload, where a reader needs to know.
+pub(super) fn notes(runtime: &str) -> &'static [(&'static str, &'static str)] {
+    match runtime {
+        "tokio-mpsc" => &[
+            ("ask", "an mpsc request carrying a oneshot for the reply"),
+            ("restart", "no supervision: a bare task"),
+        ],
+        "catch_unwind" => &[("restart", "one caught panic per cycle, no restart at all")],
+        _ => &[],
+    }
+}
 
 pub(super) fn run(runtime: &str, workload: Workload) -> Result<Report, String> {
     match runtime {
@@ -102,34 +100,6 @@ async fn ask_n(tx: &mpsc::UnboundedSender<Msg>, n: u64) -> u64 {
         last = answer.await.expect("the counter answers");
     }
     last
-}
-
-/// Counts events; the last one wakes the waiter.
-struct Done {
-    count: AtomicU64,
-    target: u64,
-    notify: Notify,
-}
-
-impl Done {
-    fn new(target: u64) -> Arc<Done> {
-        Arc::new(Done {
-            count: AtomicU64::new(0),
-            target,
-            notify: Notify::new(),
-        })
-    }
-
-    fn one(&self) {
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.target {
-            self.notify.notify_one();
-        }
-    }
-
-    async fn wait(&self) -> u64 {
-        self.notify.notified().await;
-        self.count.load(Ordering::Acquire)
-    }
 }
 
 fn tokio_mpsc(workload: Workload) -> Result<Report, String> {

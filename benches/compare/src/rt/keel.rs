@@ -2,14 +2,11 @@
 //! a `Supervisor` for `restart`.
 use std::sync::Arc;
 // A std atomic: see harness.rs.
-#[allow(clippy::disallowed_types)]
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use keel::prelude::*;
-use tokio::sync::Notify;
 
-use crate::harness::{self, Report, Workload};
+use crate::harness::{self, Done, Report, Workload};
 
 /// How keel runs each workload, where a reader needs to know.
 pub(super) const NOTES: &[(&str, &str)] = &[(
@@ -188,34 +185,6 @@ fn ask_actor(rt: &tokio::runtime::Runtime, system: &System) -> Report {
                 .expect("the caller answers")
         })
     })
-}
-
-/// Counts handled messages; the last one wakes the waiter.
-struct Done {
-    count: AtomicU64,
-    target: u64,
-    notify: Notify,
-}
-
-impl Done {
-    fn new(target: u64) -> Arc<Done> {
-        Arc::new(Done {
-            count: AtomicU64::new(0),
-            target,
-            notify: Notify::new(),
-        })
-    }
-
-    fn one(&self) {
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.target {
-            self.notify.notify_one();
-        }
-    }
-
-    async fn wait(&self) -> u64 {
-        self.notify.notified().await;
-        self.count.load(Ordering::Acquire)
-    }
 }
 
 /// Handles one message and stops.

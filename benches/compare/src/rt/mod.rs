@@ -99,6 +99,6 @@ pub fn notes(runtime: &str) -> &'static [(&'static str, &'static str)] {
         "actix" => actix::NOTES,
         #[cfg(feature = "xtra")]
         "xtra" => xtra::NOTES,
-        _ => floors::NOTES,
+        other => floors::notes(other),
     }
 }

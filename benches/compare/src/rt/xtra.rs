@@ -6,13 +6,10 @@
 //! the reply dropped; an ask is `send(..).await`.
 use std::sync::Arc;
 // A std atomic: see harness.rs.
-#[allow(clippy::disallowed_types)]
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::Notify;
 use xtra::prelude::*;
 
-use crate::harness::{self, Report, Workload};
+use crate::harness::{self, Done, Report, Workload};
 
 /// How xtra runs each workload, where a reader needs to know.
 pub(super) const NOTES: &[(&str, &str)] = &[
@@ -231,34 +228,6 @@ async fn ask_actor() -> Report {
             .expect("the caller answers")
     })
     .await
-}
-
-/// Counts handled messages; the last one wakes the waiter.
-struct Done {
-    count: AtomicU64,
-    target: u64,
-    notify: Notify,
-}
-
-impl Done {
-    fn new(target: u64) -> Arc<Done> {
-        Arc::new(Done {
-            count: AtomicU64::new(0),
-            target,
-            notify: Notify::new(),
-        })
-    }
-
-    fn one(&self) {
-        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.target {
-            self.notify.notify_one();
-        }
-    }
-
-    async fn wait(&self) -> u64 {
-        self.notify.notified().await;
-        self.count.load(Ordering::Acquire)
-    }
 }
 
 /// Handles one message and stops.
