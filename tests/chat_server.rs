@@ -1,6 +1,7 @@
 //! Drives `examples/chat_server.rs` with real loopback sockets: a panicking
 //! connection ends alone, a client that hangs up leaves the room, and the
 //! others keep chatting. Every wait is bounded.
+#![cfg(not(keel_loom))]
 use std::time::Duration;
 
 use keel::{ExitReason, System, SystemEvent};
