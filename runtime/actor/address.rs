@@ -473,10 +473,8 @@ pub(crate) trait AnyAddress: Send + Sync + 'static {
     fn kill(&self);
     fn deliver(&self, inc: &Incarnation, signal: Signal);
     fn wake_for_kill(&self, pid: Pid);
-    /// The address shows the exit (restarting, or closed); returns the
-    /// `wait_exit` waiters to wake once the watchers are told.
-    /// Marks the incarnation's exit on the address (closing it if no
-    /// incarnation follows); `wait_exit` stays pending until `exit_told`.
+    /// The address shows the exit (restarting, or closed if no incarnation
+    /// follows); `wait_exit` stays pending until `exit_told`.
     fn incarnation_ended(&self, inc: &Incarnation, reason: &ExitReason);
     /// The ended incarnation's links and monitors are told: a `wait_exit`
     /// on a closed address may resolve.
