@@ -6,12 +6,12 @@
 //! crate. Generated code names keel only through `::keel::__private`, or
 //! the path given with `crate = "..."`.
 //!
-//! The crate is a pipeline: [`attr`] parses `#[actor(...)]` and the
-//! `#[keel::messages(...)]` arguments, [`ast`] reads a messages block into a
-//! model, [`valid`] holds the rules it must follow (every check a spanned
-//! `syn::Error`), [`expand`] writes the code, and [`fallback`] writes what
+//! The crate is a pipeline: `attr` parses `#[actor(...)]` and the
+//! `#[keel::messages(...)]` arguments, `ast` reads a messages block into a
+//! model, `valid` holds the rules it must follow (every check a spanned
+//! `syn::Error`), `expand` writes the code, and `fallback` writes what
 //! stands in for it when the input has errors, so that one mistake gives
-//! one error rather than a cascade. [`supervisor`] is the same pipeline for
+//! one error rather than a cascade. `supervisor` is the same pipeline for
 //! `#[derive(Supervisor)]`, in its own modules.
 mod ast;
 mod attr;
