@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keel::prelude::*;
+use keel::AskFuture;
 
 use crate::harness::{self, Done, Report, Workload};
 
@@ -339,44 +340,46 @@ fn scale(rt: &tokio::runtime::Runtime, system: &System, pairs: u64, bounded: boo
             .map(|_| system.spawn(BoundedCounter::default()))
             .collect();
         harness::timed(|| {
-            rt.block_on(async {
-                let done: Vec<_> = producers
+            rt.block_on(pairs_done(
+                producers
                     .iter()
                     .zip(&counters)
                     .map(|(p, c)| p.produce_bounded(c.clone(), harness::SCALE_EACH))
-                    .collect();
-                for d in done {
-                    d.await.expect("a producer finishes");
-                }
-                let mut sum = 0;
-                for c in &counters {
-                    sum += c.get().await.expect("a counter answers");
-                }
-                sum
-            })
+                    .collect(),
+                || counters.iter().map(|c| c.get()).collect(),
+            ))
         })
     } else {
         let counters: Vec<_> = (0..pairs)
             .map(|_| system.spawn(Counter::default()))
             .collect();
         harness::timed(|| {
-            rt.block_on(async {
-                let done: Vec<_> = producers
+            rt.block_on(pairs_done(
+                producers
                     .iter()
                     .zip(&counters)
                     .map(|(p, c)| p.produce(c.clone(), harness::SCALE_EACH))
-                    .collect();
-                for d in done {
-                    d.await.expect("a producer finishes");
-                }
-                let mut sum = 0;
-                for c in &counters {
-                    sum += c.get().await.expect("a counter answers");
-                }
-                sum
-            })
+                    .collect(),
+                || counters.iter().map(|c| c.get()).collect(),
+            ))
         })
     }
+}
+
+/// Waits for every producer, then asks the counters (an ask is queued
+/// when made, so only now) and sums what they say.
+async fn pairs_done(
+    done: Vec<AskFuture<u64>>,
+    counts: impl FnOnce() -> Vec<AskFuture<u64>>,
+) -> u64 {
+    for d in done {
+        d.await.expect("a producer finishes");
+    }
+    let mut sum = 0;
+    for c in counts() {
+        sum += c.await.expect("a counter answers");
+    }
+    sum
 }
 
 /// A skynet node: spawns 10 children and sums their answers; a leaf
