@@ -478,32 +478,47 @@ fn answer_ready(inc: &Incarnation, outcome: Result<(), StartError>) {
     }
 }
 
-async fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) {
-    // Locals drop in reverse order if the task is dropped mid-way (a
-    // System's workers stopping): the state first (after closing the
-    // address), then the guard, which ends the incarnation.
-    let mut guard = guard;
-    let mut state = State {
-        actor: Some(actor),
-        addr: guard.addr.clone(),
+/// The run loop of one incarnation. Not an `async fn`: an async fn's
+/// arguments are stored twice in its future (as arguments, and again as the
+/// locals they are moved into), and the guard is the largest part of it.
+/// Here the future's one copy is `run`, used in place.
+fn run_incarnation<A: Actor>(guard: RunGuard<A>, actor: A) -> impl Future<Output = ()> {
+    // Fields drop in order if the task is dropped mid-way (a System's
+    // workers stopping) or before its first poll: the state first (after
+    // closing the address), then the guard, which ends the incarnation.
+    let mut run = Run {
+        state: State {
+            actor: Some(actor),
+            addr: guard.addr.clone(),
+        },
+        guard,
     };
-    let rx = match guard.rx.take() {
-        Some(rx) => Some(rx),
-        // A respawn: the receiver was parked by the previous run loop.
-        None => poll_fn(|cx| guard.addr.poll_take_receiver(cx)).await,
-    };
-    let Some(rx) = rx else {
-        // The address closed before this incarnation could start.
-        return;
-    };
-    guard.rx = Some(rx);
-    let Some(actor) = state.actor.as_mut() else {
-        return;
-    };
-    let (reason, stopped) = body(actor, &mut guard).await;
-    if let Some(actor) = state.actor.take() {
-        exit(actor, &mut guard, reason, stopped).await;
+    async move {
+        let Run { state, guard } = &mut run;
+        let rx = match guard.rx.take() {
+            Some(rx) => Some(rx),
+            // A respawn: the receiver was parked by the previous run loop.
+            None => poll_fn(|cx| guard.addr.poll_take_receiver(cx)).await,
+        };
+        let Some(rx) = rx else {
+            // The address closed before this incarnation could start.
+            return;
+        };
+        guard.rx = Some(rx);
+        let Some(actor) = state.actor.as_mut() else {
+            return;
+        };
+        let (reason, stopped) = body(actor, guard).await;
+        if let Some(actor) = state.actor.take() {
+            exit(actor, guard, reason, stopped).await;
+        }
     }
+}
+
+/// What the run loop's future owns, in drop order.
+struct Run<A: Actor> {
+    state: State<A>,
+    guard: RunGuard<A>,
 }
 
 /// The actor's state while its run loop owns it. If the task is dropped

@@ -161,17 +161,10 @@ impl<U, C> Mailbox<U, C> {
     ) -> (Mailbox<U, C>, Receiver<U, C>) {
         let capacity = capacity.map(|c| c.max(1));
         let chan = Arc::new(Chan {
-            tail: CachePadded(AtomicUsize::new(0)),
-            tx: Tx::new(),
-            rx: CachePadded(RxSide {
+            rx: RxSide {
                 head: AtomicUsize::new(0),
                 fields: UnsafeCell::new(Rx::new()),
-            }),
-            rx_state: AtomicUsize::new(0),
-            rx_waker: AtomicWaker::new(),
-            capacity,
-            high_water: AtomicUsize::new(0),
-            track_high_water,
+            },
             control: Mutex::new(ControlLane {
                 queue: VecDeque::new(),
                 closed: false,
@@ -180,6 +173,14 @@ impl<U, C> Mailbox<U, C> {
                 queue: VecDeque::new(),
                 next_id: 0,
             }),
+            capacity,
+            track_high_water,
+            _gap: [0; GAP_PAD],
+            tail: AtomicUsize::new(0),
+            tx: Tx::new(),
+            rx_state: AtomicUsize::new(0),
+            rx_waker: AtomicWaker::new(),
+            high_water: AtomicUsize::new(0),
         });
         (Mailbox { chan: chan.clone() }, Receiver { chan })
     }
@@ -237,7 +238,7 @@ impl<U, C> Mailbox<U, C> {
 
     /// True once closed.
     pub fn is_closed(&self) -> bool {
-        self.chan.tail.0.load(Ordering::Acquire) & CLOSED != 0
+        self.chan.tail.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Messages accepted and not yet read (user lane).
@@ -457,7 +458,7 @@ impl<U, C> Receiver<U, C> {
 
     /// Closed, and every claimed slot has been read.
     fn is_drained(&self) -> bool {
-        let tail = self.chan.tail.0.load(Ordering::Acquire);
+        let tail = self.chan.tail.load(Ordering::Acquire);
         // SAFETY: unique receiver.
         let index = unsafe { self.chan.rx.fields.with(|rx| (*rx).index) };
         tail & CLOSED != 0 && tail >> 1 == index
@@ -551,7 +552,7 @@ impl<U, C> SendFuture<'_, U, C> {
         // SEND_WAITERS, or we see the slot it freed.
         let head = self.chan.rx.head.fetch_or(SEND_WAITERS, Ordering::AcqRel);
         drop(waiters);
-        let tail = self.chan.tail.0.load(Ordering::Acquire);
+        let tail = self.chan.tail.load(Ordering::Acquire);
         tail & CLOSED == 0 && self.chan.is_full(tail, head)
     }
 
@@ -594,40 +595,44 @@ const SEND_WAITERS: usize = 1;
 const CONTROL: usize = 1 << 0;
 const BOUNDARY_WAIT: usize = 1 << 1;
 
-/// Keeps a hot word on its own cache line (128 bytes: adjacent-line
-/// prefetching pairs lines on x86).
-#[repr(align(128))]
-struct CachePadded<T>(T);
-
-impl<T> std::ops::Deref for CachePadded<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-/// The receiver's line: its published read position and its own fields.
+/// The receiver's part: its published read position and its own fields.
 struct RxSide<U> {
     head: AtomicUsize,
     fields: UnsafeCell<Rx<U>>,
 }
 
+/// The bytes between the receiver's part and `tail`, besides the cold
+/// fields there: at least 128 (see `Chan`), pinned by a unit test.
+const GAP_PAD: usize = 16;
+
+/// One allocation, laid out by hand (`repr(C)`) so that what the receiver
+/// writes on every read and what a sender writes on every send are at least
+/// 128 bytes apart (adjacent-line prefetching pairs 64-byte lines on x86),
+/// without the cost of 128-byte alignment: an `Arc` of an over-aligned type
+/// spends a whole 128 bytes on its two counts, and the allocator more.
+///
+/// In order: the receiver's part; fields neither side touches per message
+/// (locked lanes, constants), filling most of the gap; `tail` and what a
+/// sender reads per send.
+#[repr(C)]
 struct Chan<U, C> {
+    /// Written by the receiver on every read (a bounded sender reads
+    /// `head`).
+    rx: RxSide<U>,
+    // Cold: locked once per control message or per wait for room.
+    control: Mutex<ControlLane<C>>,
+    send_waiters: Mutex<SendWaiters>,
+    capacity: Option<usize>,
+    track_high_water: bool,
+    _gap: [u8; GAP_PAD],
     /// Claimed by every send.
-    tail: CachePadded<AtomicUsize>,
-    /// Written by the receiver on every read; nothing a sender reads on
-    /// every send lives on this line (but a bounded sender reads `head`).
-    rx: CachePadded<RxSide<U>>,
-    // Read-mostly from here on: written once per block, per park or per
-    // control message, never per message.
+    tail: AtomicUsize,
+    // Read per send; written once per block or per park.
     tx: Tx<U>,
     rx_state: AtomicUsize,
     rx_waker: AtomicWaker,
-    capacity: Option<usize>,
+    /// Written by a tracking sender that saw a longer queue.
     high_water: AtomicUsize,
-    track_high_water: bool,
-    control: Mutex<ControlLane<C>>,
-    send_waiters: Mutex<SendWaiters>,
 }
 
 // SAFETY: messages move between threads (U: Send, C: Send); the receiver's
@@ -653,7 +658,7 @@ impl<U, C> Chan<U, C> {
     /// unwrapped.
     #[inline]
     fn try_send_with<V>(&self, value: V, wrap: impl FnOnce(V) -> U) -> Result<(), SendError<V>> {
-        let mut tail = self.tail.0.load(Ordering::Acquire);
+        let mut tail = self.tail.load(Ordering::Acquire);
         loop {
             if tail & CLOSED != 0 {
                 return Err(SendError::Closed(value));
@@ -661,7 +666,7 @@ impl<U, C> Chan<U, C> {
             if self.capacity.is_some() && self.is_full(tail, self.rx.head.load(Ordering::Acquire)) {
                 return Err(SendError::Full(value));
             }
-            match self.tail.0.compare_exchange_weak(
+            match self.tail.compare_exchange_weak(
                 tail,
                 tail + 2,
                 Ordering::AcqRel,
@@ -680,7 +685,7 @@ impl<U, C> Chan<U, C> {
         }
         let value = wrap(value);
         // SAFETY: slot `index` was claimed by the CAS above.
-        let (slot_waiter, linked) = unsafe { self.tx.push(index, value, &self.tail.0) };
+        let (slot_waiter, linked) = unsafe { self.tx.push(index, value, &self.tail) };
         let boundary_waiter = linked
             && self.rx_state.fetch_and(!BOUNDARY_WAIT, Ordering::AcqRel) & BOUNDARY_WAIT != 0;
         if slot_waiter || boundary_waiter {
@@ -718,7 +723,7 @@ impl<U, C> Chan<U, C> {
 
     fn len(&self) -> usize {
         let head = self.rx.head.load(Ordering::Acquire) >> 1;
-        let tail = self.tail.0.load(Ordering::Acquire) >> 1;
+        let tail = self.tail.load(Ordering::Acquire) >> 1;
         tail.saturating_sub(head)
     }
 
@@ -726,7 +731,7 @@ impl<U, C> Chan<U, C> {
         // Closed already: the first close woke everyone, and nobody can
         // have started waiting since (a send sees CLOSED and fails, a
         // receiver checks it after registering).
-        if self.tail.0.load(Ordering::Acquire) & CLOSED != 0 {
+        if self.tail.load(Ordering::Acquire) & CLOSED != 0 {
             return false;
         }
         // Both lanes close in one step under the control lock: a control
@@ -735,7 +740,7 @@ impl<U, C> Chan<U, C> {
         let first = {
             let mut lane = self.control.lock();
             lane.closed = true;
-            self.tail.0.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
+            self.tail.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0
         };
         let waiters: Vec<Waker> = {
             let mut w = self.send_waiters.lock();

@@ -370,3 +370,19 @@ fn stress_send_vs_close_exactly_once() {
         assert_eq!(got, expected);
     }
 }
+
+/// The receiver's part ends at least 128 bytes before `tail` begins, for
+/// any message and control type (the fields between do not depend on
+/// them), so the two sides' hot words never share a prefetched line pair.
+#[test]
+fn the_two_sides_hot_words_are_128_bytes_apart() {
+    fn gap<U, C>() -> usize {
+        let rx_end = std::mem::offset_of!(Chan<U, C>, rx) + std::mem::size_of::<RxSide<U>>();
+        std::mem::offset_of!(Chan<U, C>, tail) - rx_end
+    }
+    assert!(gap::<u64, &'static str>() >= 128, "{}", gap::<u64, &str>());
+    assert!(gap::<[u8; 200], ()>() >= 128, "{}", gap::<[u8; 200], ()>());
+    assert!(gap::<(), [u64; 9]>() >= 128, "{}", gap::<(), [u64; 9]>());
+    // ... and the gap is not much more than that.
+    assert!(gap::<u64, u64>() < 128 + 32, "{}", gap::<u64, u64>());
+}
