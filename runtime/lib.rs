@@ -32,6 +32,9 @@
 //! - supervision (`runtime/supervisor/`): [`Supervisor`](struct@Supervisor),
 //!   [`DynamicSupervisor`], [`ChildSpec`], [`SupervisorRef`], on a pure
 //!   decision machine;
+//! - [`patterns`] (`runtime/patterns/`): fault-tolerance patterns on top of
+//!   supervision; so far [`TreeSnapshot`](patterns::TreeSnapshot), the live
+//!   tree rendered as text, DOT or Mermaid ([`System::snapshot`]);
 //! - names and process groups (`runtime/registry/`): [`System::register`],
 //!   [`System::whereis`], [`System::join`] and [`System::members`];
 //! - actors (`runtime/actor/`): [`Actor`], [`ActorRef`] and the other
@@ -60,6 +63,8 @@ mod sync;
 #[cfg(not(keel_loom))]
 mod actor;
 #[cfg(not(keel_loom))]
+pub mod patterns;
+#[cfg(not(keel_loom))]
 pub mod prelude;
 #[cfg(not(keel_loom))]
 mod registry;
@@ -85,9 +90,9 @@ pub use crate::registry::{JoinError, RegisterError, WhereisError};
 pub use crate::supervisor::handle::ChildSelector;
 #[cfg(not(keel_loom))]
 pub use crate::supervisor::{
-    AutoShutdown, Backoff, ChildCounts, ChildInfo, ChildKind, ChildSpec, ChildState,
+    AutoShutdown, Backoff, ChildCounts, ChildInfo, ChildKind, ChildReport, ChildSpec, ChildState,
     DynamicSupervisor, DynamicSupervisorBuilder, MakeSupervisor, Restart, Shutdown, SpecError,
-    Strategy, Supervisor, SupervisorBuilder, SupervisorError, SupervisorRef,
+    Strategy, Supervisor, SupervisorBuilder, SupervisorError, SupervisorRef, SupervisorReport,
 };
 #[cfg(not(keel_loom))]
 pub use crate::system::{BuildError, ShutdownError, System, SystemBuilder};

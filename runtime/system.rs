@@ -34,6 +34,7 @@ use crate::actor::kernel::{Interceptor, Kernel, KernelConfig};
 use crate::actor::run::{spawn, spawn_ready, SpawnOptions};
 use crate::actor::{Actor, ActorRef, EventStream, ExitReason, MailboxConfig, StartError};
 use crate::core::scheduler::{Scheduler, SchedulerConfig, ThreadWrapper};
+use crate::patterns::TreeSnapshot;
 use crate::supervisor::server::start_root;
 use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef};
 use crate::sync::{spawn_named, AtomicU64, Condvar, Mutex, Ordering};
@@ -257,6 +258,20 @@ impl System {
                 Err(_) => Err(StartError::ShuttingDown),
             }
         }
+    }
+
+    /// A snapshot of every tree the System supervises: its root
+    /// supervisor (one child `tree-N` per [`supervise`](Self::supervise)
+    /// call) and below it each supervisor and worker, with its state,
+    /// mailbox, restart count and budget and last exit reason. Actors
+    /// started with [`spawn`](Self::spawn) are in no tree, so not in it.
+    /// Render it with `to_text()` (also `Display`), `to_dot()` or
+    /// `to_mermaid()`. `Err(NotRunning)` once the System has shut down.
+    pub fn snapshot(
+        &self,
+    ) -> impl Future<Output = Result<TreeSnapshot, SupervisorError>> + Send + 'static {
+        let root = Inner::root(&self.handle.inner);
+        async move { TreeSnapshot::capture(&root).await }
     }
 
     pub(crate) fn kernel(&self) -> &Arc<Kernel> {

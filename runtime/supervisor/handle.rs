@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::actor::{ActorId, ActorRef, AnyRef, AskError, AskFuture};
 use crate::supervisor::server::{Selector, SupMsg, SupervisorActor};
-use crate::supervisor::{ChildCounts, ChildInfo, ChildSpec, SupervisorError};
+use crate::supervisor::{ChildCounts, ChildInfo, ChildSpec, SupervisorError, SupervisorReport};
 
 /// A handle to a running supervisor (static or dynamic). Cheap to clone;
 /// stays valid across the supervisor's restarts.
@@ -50,6 +50,16 @@ impl SupervisorRef {
         &self,
     ) -> impl Future<Output = Result<Vec<ChildInfo>, SupervisorError>> + Send + 'static {
         call(self.actor.ask_within(FOREVER, SupMsg::Which))
+    }
+
+    /// Its settings, its restart limit's use, and each child's state,
+    /// restart count and last exit (OTP's `sys:get_status`, in short).
+    /// [`keel::patterns::TreeSnapshot`](crate::patterns::TreeSnapshot)
+    /// walks a whole tree with it.
+    pub fn inspect(
+        &self,
+    ) -> impl Future<Output = Result<SupervisorReport, SupervisorError>> + Send + 'static {
+        call(self.actor.ask_within(FOREVER, SupMsg::Inspect))
     }
 
     /// How many children, running, workers and supervisors.

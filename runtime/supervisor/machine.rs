@@ -131,6 +131,9 @@ pub(crate) struct Child {
     generation: u64,
     /// Consecutive delayed restarts (for the backoff).
     backoff_step: u32,
+    /// Restarts the supervisor made of it, taken along by a sibling's
+    /// included (for introspection).
+    restarts: u32,
     started_at: Option<Instant>,
     /// The reason of the last exit or failed start (for a give-up while
     /// retrying).
@@ -142,6 +145,18 @@ pub(crate) struct Child {
     /// Its restart waits for the address: the previous incarnation's run
     /// loop still holds it (see `deferred`).
     waiting: bool,
+}
+
+impl Child {
+    /// Restarts the supervisor made of it so far.
+    pub(crate) fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// The reason of its last exit or failed start.
+    pub(crate) fn last_reason(&self) -> Option<&ExitReason> {
+        self.last_reason.as_ref()
+    }
 }
 
 /// The decision state of one supervisor incarnation.
@@ -185,6 +200,7 @@ impl Machine {
             slot: Slot::Stopped,
             generation: 0,
             backoff_step: 0,
+            restarts: 0,
             started_at: None,
             last_reason: None,
             riding: None,
@@ -341,8 +357,7 @@ impl Machine {
     }
 
     /// Restarts within the window at `now` (for tests and introspection).
-    #[cfg(test)]
-    fn restarts_in_window(&self, now: Instant) -> usize {
+    pub(crate) fn restarts_in_window(&self, now: Instant) -> usize {
         let floor = now.checked_sub(self.flags.within);
         self.restarts
             .iter()
@@ -477,6 +492,9 @@ impl Machine {
             c.slot = Slot::Running(pid);
             c.started_at = Some(now);
             c.riding = None;
+            if purpose == Purpose::Restart {
+                c.restarts = c.restarts.saturating_add(1);
+            }
         }
         match purpose {
             Purpose::Restart => self.next_start().into_iter().collect(),

@@ -172,6 +172,52 @@ pub enum ChildState {
     Stopped,
 }
 
+/// `inspect`'s answer: one supervisor's settings, how much of its restart
+/// limit is spent, and its children. A snapshot: it was true when the
+/// supervisor handled the call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SupervisorReport {
+    /// Its strategy (`OneForOne` for a dynamic supervisor).
+    pub strategy: Strategy,
+    /// A `DynamicSupervisor`.
+    pub dynamic: bool,
+    /// At most this many restarts ...
+    pub max_restarts: u32,
+    /// ... within this sliding window.
+    pub within: Duration,
+    /// Restarts counted in the window now.
+    pub restarts_in_window: u32,
+    /// Its children, in start order.
+    pub children: Vec<ChildReport>,
+}
+
+impl SupervisorReport {
+    /// Restarts it may still make in the window before it gives up.
+    pub fn restart_budget(&self) -> u32 {
+        self.max_restarts.saturating_sub(self.restarts_in_window)
+    }
+}
+
+/// One child in a [`SupervisorReport`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ChildReport {
+    /// Its id.
+    pub id: Arc<str>,
+    /// Worker or supervisor.
+    pub kind: ChildKind,
+    /// Running (with its ref), restarting, or stopped.
+    pub state: ChildState,
+    /// Its restart type.
+    pub restart: Restart,
+    /// Restarts the supervisor decided for it: those a sibling's crash took
+    /// it along in included, `restart_child` calls not.
+    pub restarts: u32,
+    /// Why it last ended (or last failed to start), if it ever did.
+    pub last_exit: Option<ExitReason>,
+}
+
 /// `count_children`'s answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ChildCounts {

@@ -39,7 +39,8 @@ use crate::supervisor::machine::{
 };
 use crate::supervisor::spec::{ChildKind, ChildSpec, Shutdown};
 use crate::supervisor::{
-    check_spec, ChildCounts, ChildInfo, ChildState, Supervisor, SupervisorError, SupervisorRef,
+    check_spec, ChildCounts, ChildInfo, ChildReport, ChildState, Supervisor, SupervisorError,
+    SupervisorRef, SupervisorReport,
 };
 
 /// A supervisor's messages: management calls, and its own retries and
@@ -47,6 +48,7 @@ use crate::supervisor::{
 pub(crate) enum SupMsg {
     Which(ReplyTo<Vec<ChildInfo>>),
     Count(ReplyTo<ChildCounts>),
+    Inspect(ReplyTo<SupervisorReport>),
     StartChild(ChildSpec, ReplyTo<Result<Option<AnyRef>, SupervisorError>>),
     Terminate(Selector, ReplyTo<Result<(), SupervisorError>>),
     Restart(Arc<str>, ReplyTo<Result<Option<AnyRef>, SupervisorError>>),
@@ -351,6 +353,33 @@ impl SupervisorActor {
             .collect()
     }
 
+    fn inspect(&self, now: std::time::Instant) -> SupervisorReport {
+        let flags = &self.machine.flags;
+        let states = self.info();
+        SupervisorReport {
+            strategy: flags.strategy,
+            dynamic: flags.dynamic,
+            max_restarts: flags.max_restarts,
+            within: flags.within,
+            restarts_in_window: u32::try_from(self.machine.restarts_in_window(now))
+                .unwrap_or(u32::MAX),
+            children: self
+                .machine
+                .children()
+                .iter()
+                .zip(states)
+                .map(|(c, info)| ChildReport {
+                    id: info.id,
+                    kind: info.kind,
+                    state: info.state,
+                    restart: c.spec.restart,
+                    restarts: c.restarts(),
+                    last_exit: c.last_reason().cloned(),
+                })
+                .collect(),
+        }
+    }
+
     fn counts(&self) -> ChildCounts {
         let children = self.machine.children();
         let supervisors = children
@@ -475,6 +504,7 @@ impl Actor for SupervisorActor {
         match msg {
             SupMsg::Which(reply) => reply.reply(self.info()),
             SupMsg::Count(reply) => reply.reply(self.counts()),
+            SupMsg::Inspect(reply) => reply.reply(self.inspect(ctx.clock().now())),
             SupMsg::Sync(reply) => self.syncs.push(reply),
             SupMsg::StartChild(spec, reply) => {
                 if let Err(e) = check_spec(&self.machine.flags, &spec) {
