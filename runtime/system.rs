@@ -34,7 +34,7 @@ use crate::actor::kernel::{Interceptor, Kernel, KernelConfig};
 use crate::actor::run::{spawn, spawn_ready, SpawnOptions};
 use crate::actor::{Actor, ActorRef, EventStream, ExitReason, MailboxConfig, StartError};
 use crate::core::scheduler::{Scheduler, SchedulerConfig, ThreadWrapper};
-use crate::patterns::TreeSnapshot;
+use crate::patterns::{Faults, TreeSnapshot};
 use crate::supervisor::server::start_root;
 use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef};
 use crate::sync::{spawn_named, AtomicU64, Condvar, Mutex, Ordering};
@@ -442,6 +442,15 @@ impl SystemBuilder {
     /// The prefix of thread names (default `keel`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// Installs seeded fault injection for tests: every run loop asks
+    /// `faults` before `started` and before each user message (see
+    /// [`Faults`](crate::patterns::Faults)). Keep a clone to read what it
+    /// injected. Replaces an earlier `faults` or `interceptor`.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.interceptor = Some(faults.interceptor());
         self
     }
 

@@ -5,6 +5,15 @@
 //!   rendered as indented text, Graphviz DOT or Mermaid.
 //!   [`System::snapshot`](crate::System::snapshot) captures the whole
 //!   System's; [`TreeSnapshot::capture`] any subtree's.
+//! - [`Faults`]: seeded fault injection for tests (panics, stalls, lost
+//!   messages, failed starts), installed with
+//!   [`SystemBuilder::faults`](crate::SystemBuilder::faults).
+//! - [`ChaosMonkey`]: kills random workers of a tree at a steady rate, a
+//!   bounded number of times.
+mod chaos;
+mod faults;
 mod introspect;
 
+pub use self::chaos::{ChaosMonkey, ChaosReport, Kill};
+pub use self::faults::{Fault, FaultRule, Faults, Target};
 pub use self::introspect::{SupervisorInfo, TreeNode, TreeSnapshot};
