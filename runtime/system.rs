@@ -34,7 +34,7 @@ use crate::actor::kernel::{Interceptor, Kernel, KernelConfig};
 use crate::actor::run::{spawn, spawn_ready, SpawnOptions};
 use crate::actor::{Actor, ActorRef, EventStream, ExitReason, MailboxConfig, StartError};
 use crate::core::scheduler::{Scheduler, SchedulerConfig, ThreadWrapper};
-use crate::patterns::{Faults, TreeSnapshot};
+use crate::patterns::{Faults, Pool, PoolBuilder, PoolError, TreeSnapshot};
 use crate::supervisor::server::start_root;
 use crate::supervisor::{ChildSpec, Supervisor, SupervisorError, SupervisorRef};
 use crate::sync::{spawn_named, AtomicU64, Condvar, Mutex, Ordering};
@@ -257,6 +257,21 @@ impl System {
                 Err(SupervisorError::StartFailed { reason, .. }) => Err(child_failed(reason)),
                 Err(_) => Err(StartError::ShuttingDown),
             }
+        }
+    }
+
+    /// Starts a router pool (see [`Pool`](crate::patterns::Pool)) as a
+    /// tree of its own under the root, as [`supervise`](Self::supervise)
+    /// does, and returns its handle once its workers run.
+    pub fn start_pool<A: Actor>(
+        &self,
+        pool: PoolBuilder<A>,
+    ) -> impl Future<Output = Result<Pool<A>, PoolError>> + Send + 'static {
+        let sup = pool.supervisor();
+        let started = sup.map(|sup| self.supervise(sup));
+        async move {
+            let sup = started?.await.map_err(PoolError::Start)?;
+            Pool::attach(sup, pool).await
         }
     }
 

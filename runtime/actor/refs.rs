@@ -150,6 +150,12 @@ impl<A: Actor> ActorRef<A> {
         self.addr.status() != Status::Stopped
     }
 
+    /// Messages queued on the address's user lane (as
+    /// [`AnyRef::mailbox_len`]).
+    pub fn mailbox_len(&self) -> usize {
+        self.addr.mailbox.len()
+    }
+
     /// A handle that does not keep the address alive.
     pub fn downgrade(&self) -> WeakActorRef<A> {
         WeakActorRef {

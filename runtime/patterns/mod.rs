@@ -10,10 +10,15 @@
 //!   [`SystemBuilder::faults`](crate::SystemBuilder::faults).
 //! - [`ChaosMonkey`]: kills random workers of a tree at a steady rate, a
 //!   bounded number of times.
+//! - [`Pool`]: N supervised, identical workers behind one handle, routed
+//!   round robin, to the shortest mailbox, or by key (consistent hashing);
+//!   restarting workers are skipped; resizable at run time.
 mod chaos;
 mod faults;
 mod introspect;
+mod pool;
 
 pub use self::chaos::{ChaosMonkey, ChaosReport, Kill};
 pub use self::faults::{Fault, FaultRule, Faults, Target};
 pub use self::introspect::{SupervisorInfo, TreeNode, TreeSnapshot};
+pub use self::pool::{Pool, PoolBuilder, PoolError, Routing};
