@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use keel::patterns::{ChaosMonkey, FaultRule, Faults};
 use keel::prelude::*;
-use keel::{AskError, ChildState, SupervisorRef, SystemEvent};
+use keel::{AskError, Backoff, ChildState, SupervisorRef, SystemEvent};
 
 // ANCHOR: actors
 #[derive(Actor, Clone, Default)]
@@ -42,6 +42,17 @@ impl Mailer {
         self.sent
     }
 }
+
+#[derive(Actor, Clone, Default)]
+struct Database;
+
+#[keel::messages]
+impl Database {
+    #[message]
+    fn ping(&self) -> &'static str {
+        "pong"
+    }
+}
 // ANCHOR_END: actors
 
 #[tokio::main]
@@ -49,7 +60,8 @@ async fn main() {
     // ANCHOR: faults
     let faults = Faults::seeded(2026)
         .rule(FaultRule::panic().on::<Payments>().every(4))
-        .rule(FaultRule::drop_message().on::<Mailer>().chance(0.25));
+        .rule(FaultRule::drop_message().on::<Mailer>().chance(0.25))
+        .rule(FaultRule::fail_start().on::<Database>().after(1).at_most(3));
     let system = System::builder()
         .faults(faults.clone())
         .build()
@@ -116,6 +128,36 @@ async fn main() {
         );
     }
     // ANCHOR_END: monkey
+
+    // ANCHOR: flapping
+    let db = Supervisor::builder()
+        .max_restarts(5)
+        .child(
+            ChildSpec::worker("db", Database::default).restart_delay(Backoff::exponential(
+                Duration::from_millis(10),
+                Duration::from_secs(1),
+            )),
+        )
+        .build()
+        .expect("a valid supervisor");
+    let db_tree = system.supervise(db).await.expect("the database starts");
+    let database = running(&db_tree, "db")
+        .await
+        .downcast::<Database>()
+        .unwrap();
+    database.kill();
+    while let Some(event) = events.next().await {
+        match event {
+            SystemEvent::StartError { child, reason, .. } if &*child == "db" => {
+                println!("db failed to start ({reason}); the next try waits twice as long")
+            }
+            SystemEvent::ChildRestarted { child, .. } if &*child == "db" => break,
+            _ => {}
+        }
+    }
+    println!("db is back: {}", database.ping().await.expect("it answers"));
+    println!("injected per rule: {:?}", faults.injected());
+    // ANCHOR_END: flapping
     system.shutdown().await;
 }
 

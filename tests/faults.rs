@@ -14,7 +14,7 @@ use std::time::Duration;
 use keel::patterns::{ChaosMonkey, FaultRule, Faults};
 use keel::prelude::*;
 use keel::testing::{quiet_panics, ManualClock};
-use keel::{ChildState, DeadLetterReason, StartError, SupervisorRef, SystemEvent};
+use keel::{Backoff, ChildState, DeadLetterReason, StartError, SupervisorRef, SystemEvent};
 
 const BOUND: Duration = Duration::from_secs(10);
 
@@ -272,3 +272,71 @@ async fn the_chaos_monkey_kills_a_bounded_number_of_workers_that_are_healed() {
     }
     assert_eq!(a, run(5).await, "the same seed kills the same workers");
 }
+
+/// Restart backoff heals a flapping dependency: a worker whose restarts
+/// fail three times is retried after 1, 2, then 4 s (on the manual clock),
+/// and the fourth try brings it back, without its supervisor giving up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_backoff_heals_a_flapping_dependency() {
+    let clock = ManualClock::new();
+    let faults = Faults::seeded(1).rule(FaultRule::fail_start().on::<Worker>().after(1).at_most(3));
+    let system = system(&clock, &faults);
+    let mut events = system.events();
+    let (proto, _) = worker();
+    let sup = Supervisor::builder()
+        .max_restarts(5)
+        .within(Duration::from_secs(60))
+        .child(
+            ChildSpec::worker("db", move || proto.clone())
+                .restart_delay(Backoff::exponential(SEC, 8 * SEC)),
+        )
+        .build()
+        .unwrap();
+    let sup = bounded("supervise", system.supervise(sup)).await.unwrap();
+    let db = match bounded("which", sup.which_children()).await.unwrap()[0]
+        .state
+        .clone()
+    {
+        ChildState::Running(r) => r,
+        other => panic!("not running: {other:?}"),
+    };
+    db.kill();
+    let mut waited = Vec::new();
+    for delay in [1, 2, 4, 8] {
+        // Each restart waits its delay on the clock: one timer, then the
+        // test moves time by exactly that much.
+        until("the restart delay", || clock.pending_timers() == 1).await;
+        waited.push(delay);
+        clock.advance(delay * SEC);
+        let e = bounded(
+            "a start error or the restart",
+            events.next_matching(|e| {
+                matches!(
+                    e,
+                    SystemEvent::StartError { .. } | SystemEvent::ChildRestarted { .. }
+                )
+            }),
+        )
+        .await
+        .unwrap();
+        match e {
+            SystemEvent::StartError { reason, .. } => {
+                assert_eq!(reason, ExitReason::shutdown_with("injected start failure"));
+            }
+            SystemEvent::ChildRestarted { child, .. } => {
+                assert_eq!(&*child, "db");
+                break;
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(waited, [1, 2, 4, 8], "three failed starts, then back");
+    assert_eq!(faults.injected(), [3]);
+    assert_eq!(db.status(), keel::Status::Running);
+    let snap = bounded("snapshot", system.snapshot()).await.unwrap();
+    let sup = snap.find(&["tree-1"]).unwrap().supervisor.unwrap();
+    assert!(sup.restart_budget() > 0, "it never gave up: {sup:?}");
+    system.shutdown().await;
+}
+
+const SEC: Duration = Duration::from_secs(1);

@@ -52,15 +52,17 @@ pub enum Target {
 /// One kind of fault, where it applies, and how often.
 ///
 /// A rule fires on a matching message (or start) when all of its
-/// conditions hold: it is the `every`-th (default: each one), the seeded
-/// draw falls under `chance` (default 1), and it has fired fewer than
-/// `at_most` times (default: no limit).
+/// conditions hold: it comes after the actor's first `after` (default 0),
+/// it is the `every`-th (default: each one), the seeded draw falls under
+/// `chance` (default 1), and the rule has fired fewer than `at_most` times
+/// (default: no limit).
 #[derive(Debug, Clone)]
 pub struct FaultRule {
     fault: Fault,
     target: Target,
     chance: f64,
     every: u64,
+    after: u64,
     at_most: Option<u64>,
 }
 
@@ -94,6 +96,7 @@ impl FaultRule {
             target: Target::Any,
             chance: 1.0,
             every: 1,
+            after: 0,
             at_most: None,
         }
     }
@@ -141,9 +144,18 @@ impl FaultRule {
     }
 
     /// Only on every `n`-th matching message (or start) of each actor: the
-    /// `n`-th, `2n`-th, ... (0 is taken as 1).
+    /// `n`-th, `2n`-th, ..., counted after those `after` spares (0 is
+    /// taken as 1).
     pub fn every(mut self, n: u64) -> FaultRule {
         self.every = n.max(1);
+        self
+    }
+
+    /// Spares each actor's first `n` matching messages (or starts): with
+    /// `fail_start`, `after(1)` lets the first start through and fails the
+    /// restarts, a dependency that went down after it came up.
+    pub fn after(mut self, n: u64) -> FaultRule {
+        self.after = n;
         self
     }
 
@@ -238,7 +250,8 @@ impl Faults {
             *seen += 1;
             let n = *seen;
             if chosen.is_some()
-                || !n.is_multiple_of(rule.every)
+                || n <= rule.after
+                || !(n - rule.after).is_multiple_of(rule.every)
                 || rule.at_most.is_some_and(|max| state.fired[i] >= max)
                 || draw(inner.seed, i as u64, actor.0, n) >= rule.chance
             {
