@@ -44,7 +44,8 @@ fn worker(id: &'static str) -> ChildSpec {
     ChildSpec::worker(id, || Worker)
 }
 
-/// `top` (rest_for_one, 3 restarts in 5 s): `db`, then `web` (one_for_one:
+/// `top` (rest_for_one, 3 restarts in 5 s): `db` (registered as
+/// `database`), then `web` (one_for_one:
 /// `a`, `b`), then `job` (transient).
 fn tree() -> Supervisor {
     let web = Supervisor::builder()
@@ -56,7 +57,7 @@ fn tree() -> Supervisor {
         .strategy(Strategy::RestForOne)
         .max_restarts(3)
         .within(Duration::from_secs(5))
-        .child(worker("db"))
+        .child(worker("db").name("database"))
         .child(ChildSpec::supervisor("web", web))
         .child(worker("job").restart(Restart::Transient))
         .build()
@@ -136,6 +137,8 @@ async fn a_snapshot_shows_the_tree_its_restarts_and_budgets() {
     assert_eq!(db.last_exit, Some(ExitReason::Panic("boom".into())));
     assert_eq!(db.mailbox_len, Some(0));
     assert_eq!(db.type_name, Some(std::any::type_name::<Worker>()));
+    assert_eq!(db.name.as_deref(), Some("database"));
+    assert_eq!(node(&snap, &["tree-1", "web"]).name, None);
 
     let web = node(&snap, &["tree-1", "web"]);
     assert_eq!(web.kind, ChildKind::Supervisor);
@@ -184,7 +187,7 @@ async fn the_three_renderings_show_every_node_and_edge() {
     assert!(lines[0].starts_with("app  supervisor one_for_one  running "));
     assert!(lines[1].starts_with("└─ tree-1  supervisor rest_for_one  running "));
     assert!(lines[1].contains("restarts 0/3 in 5s"), "{}", lines[1]);
-    assert!(lines[2].starts_with("   ├─ db  worker  running "));
+    assert!(lines[2].starts_with("   ├─ db (database)  worker  running "));
     assert!(lines[2].ends_with("mailbox 0"), "{}", lines[2]);
     assert!(lines[3].starts_with("   ├─ web  supervisor one_for_one  running "));
     assert!(lines[4].starts_with("   │  ├─ a  worker  running "));

@@ -351,3 +351,34 @@ async fn a_breaker_with_a_fallback_over_a_crashing_actor() {
     assert_eq!((svc.times_opened(), svc.rejected()), (1, 1));
     system.shutdown().await;
 }
+
+/// tower's load shedding over an actor: with one ask in flight (the actor
+/// held with `suspend`) and a concurrency limit of one, the next call is
+/// shed at once instead of queueing behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_shedding_refuses_calls_beyond_the_limit() {
+    let system = System::builder().workers(2).build().unwrap();
+    let doubler = system.spawn(Doubler::default());
+    let mut svc = ServiceBuilder::new()
+        .load_shed()
+        .concurrency_limit(1)
+        .service(AskService::new(doubler.clone(), DoublerMsg::Double));
+    keel::testing::suspend(&doubler);
+    let mut first = Box::pin(svc.ready().await.unwrap().call(1));
+    assert!(poll_once(&mut first).await.is_pending(), "held");
+    let shed = svc.ready().await.unwrap().call(2).await;
+    let err = shed.expect_err("shed");
+    assert!(
+        err.is::<tower::load_shed::error::Overloaded>(),
+        "{err}: not Overloaded"
+    );
+    keel::testing::resume(&doubler);
+    assert_eq!(bounded("first", first).await.unwrap(), 2);
+    assert_eq!(
+        bounded("after", svc.ready().await.unwrap().call(3))
+            .await
+            .unwrap(),
+        6
+    );
+    system.shutdown().await;
+}

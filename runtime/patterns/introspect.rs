@@ -34,6 +34,8 @@ pub struct TreeNode {
     /// Its child id (`"root"` for the node a snapshot starts from, unless
     /// it was named).
     pub id: Arc<str>,
+    /// The name it is registered under by its spec (`ChildSpec::name`).
+    pub name: Option<Arc<str>>,
     /// Worker or supervisor.
     pub kind: ChildKind,
     /// Running (with its ref), restarting, or stopped.
@@ -90,6 +92,7 @@ impl TreeSnapshot {
         let any = sup.any();
         let mut root = TreeNode {
             id: Arc::from("root"),
+            name: None,
             kind: ChildKind::Supervisor,
             state: ChildState::Running(any.clone()),
             type_name: Some(any.type_name()),
@@ -186,10 +189,13 @@ impl TreeNode {
         }
     }
 
-    /// One line: id, kind, restart type, state, mailbox, restart figures,
-    /// last exit.
+    /// One line: id (and registered name), kind, restart type, state,
+    /// mailbox, restart figures, last exit.
     pub fn label(&self) -> String {
-        let mut s = format!("{}  ", self.id);
+        let mut s = match &self.name {
+            Some(name) => format!("{} ({name})  ", self.id),
+            None => format!("{}  ", self.id),
+        };
         match (&self.supervisor, self.kind) {
             (Some(sup), _) => {
                 let _ = write!(s, "supervisor {}", strategy_name(sup.strategy, sup.dynamic));
@@ -252,6 +258,7 @@ fn fill(node: &mut TreeNode, report: SupervisorReport) -> Boxed<'_> {
             };
             let mut n = TreeNode {
                 id: child.id,
+                name: child.name,
                 kind: child.kind,
                 state: child.state,
                 type_name: running.as_ref().map(|r| r.type_name()),

@@ -211,6 +211,8 @@ pub struct ChildReport {
     pub state: ChildState,
     /// Its restart type.
     pub restart: Restart,
+    /// The name its spec registers it under, if any (`ChildSpec::name`).
+    pub name: Option<Arc<str>>,
     /// Restarts the supervisor decided for it: those a sibling's crash took
     /// it along in included, `restart_child` calls not.
     pub restarts: u32,

@@ -373,6 +373,7 @@ impl SupervisorActor {
                     kind: info.kind,
                     state: info.state,
                     restart: c.spec.restart,
+                    name: c.spec.name.clone(),
                     restarts: c.restarts(),
                     last_exit: c.last_reason().cloned(),
                 })
