@@ -7,6 +7,7 @@
 //! `cargo run --example checkout` (it needs keel's `tower` feature, on in
 //! this repository's dev build). `tests/checkout.rs` runs it and checks
 //! that no accepted order is lost.
+// ANCHOR: all
 use std::collections::BTreeMap;
 use std::future::Ready;
 use std::time::Duration;
@@ -171,24 +172,23 @@ pub async fn run(system: &System, faults: &Faults, orders: u64, report_every: u6
         ticks.advance(Duration::from_secs(1));
         s.orders += 1;
         let paid = payments.ready().await.expect("ready").call(order).await;
-        let receipt = match paid {
-            Ok(receipt) => receipt,
-            Err(_) => {
-                s.refused += 1;
-                continue;
-            }
-        };
-        match receipt {
-            Receipt::Paid(_) => s.paid += 1,
-            Receipt::Deferred(_) => s.deferred += 1,
-        }
-        s.accepted.push(order);
-        // A fulfillment worker ships it; if the worker was killed under
-        // it, another one ships it (the ledger records an order once).
-        loop {
-            let ship = fulfillment.pick().ship(receipt, ledger.clone()).await;
-            if ship.is_ok() {
-                break;
+        match paid {
+            Err(_) => s.refused += 1,
+            Ok(receipt) => {
+                match receipt {
+                    Receipt::Paid(_) => s.paid += 1,
+                    Receipt::Deferred(_) => s.deferred += 1,
+                }
+                s.accepted.push(order);
+                // A fulfillment worker ships it; if the worker was killed
+                // under it, another one ships it (the ledger records an
+                // order once).
+                loop {
+                    let ship = fulfillment.pick().ship(receipt, ledger.clone()).await;
+                    if ship.is_ok() {
+                        break;
+                    }
+                }
             }
         }
         if order % report_every == 0 {
@@ -259,3 +259,4 @@ async fn main() {
     system.shutdown().await;
     // ANCHOR_END: main
 }
+// ANCHOR_END: all

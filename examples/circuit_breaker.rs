@@ -3,6 +3,7 @@
 //! "Circuit breakers and tower" chapter). Needs keel's `tower` feature.
 //!
 //! `cargo run --example circuit_breaker`
+// ANCHOR: all
 use std::time::Duration;
 
 use keel::patterns::{AskService, CircuitBreaker, FaultRule, Faults};
@@ -24,6 +25,7 @@ impl Payments {
 
 #[tokio::main]
 async fn main() {
+    // ANCHOR: setup
     // The payment service's first three charges crash (see "Fault
     // injection and chaos"); its supervisor restarts it each time.
     let faults = Faults::seeded(1).rule(FaultRule::panic().on::<Payments>().at_most(3));
@@ -38,6 +40,7 @@ async fn main() {
         panic!("payments is not running");
     };
     let payments = payments.downcast::<Payments>().expect("a Payments");
+    // ANCHOR_END: setup
 
     // ANCHOR: stack
     let breaker = CircuitBreaker::new(system.clock().clone())
@@ -86,3 +89,4 @@ async fn main() {
     // ANCHOR_END: orders
     system.shutdown().await;
 }
+// ANCHOR_END: all

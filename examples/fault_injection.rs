@@ -4,6 +4,7 @@
 //! "Fault injection and chaos" chapter).
 //!
 //! `cargo run --example fault_injection`
+// ANCHOR: all
 use std::time::Duration;
 
 use keel::patterns::{ChaosMonkey, FaultRule, Faults};
@@ -67,6 +68,7 @@ async fn main() {
         .build()
         .expect("a System");
     // ANCHOR_END: faults
+    // ANCHOR: shop
     let mut events = system.events();
 
     let shop = Supervisor::builder()
@@ -81,6 +83,7 @@ async fn main() {
         .downcast::<Payments>()
         .unwrap();
     let mailer = running(&shop, "mailer").await.downcast::<Mailer>().unwrap();
+    // ANCHOR_END: shop
 
     // ANCHOR: orders
     for order in 1..=8 {
@@ -168,3 +171,4 @@ async fn running(sup: &SupervisorRef, id: &str) -> AnyRef {
         other => panic!("{id} is not running: {other:?}"),
     }
 }
+// ANCHOR_END: all

@@ -3,6 +3,7 @@
 //! "Introspection" chapter).
 //!
 //! `cargo run --example introspection`
+// ANCHOR: all
 use keel::prelude::*;
 use keel::{ChildState, Restart, Strategy, SupervisorRef, SystemEvent};
 
@@ -45,6 +46,7 @@ async fn main() {
     let shop = system.supervise(shop).await.expect("the shop starts");
     // ANCHOR_END: tree
 
+    // ANCHOR: crash
     // The gateway crashes; rest_for_one restarts it and the ledger.
     let payments = SupervisorRef::from_any(&running(&shop, "payments").await).unwrap();
     let gateway = running(&payments, "gateway").await;
@@ -54,6 +56,7 @@ async fn main() {
             break;
         }
     }
+    // ANCHOR_END: crash
 
     // ANCHOR: snapshot
     let snapshot = system.snapshot().await.expect("the System runs");
@@ -74,3 +77,4 @@ async fn running(sup: &SupervisorRef, id: &str) -> AnyRef {
         other => panic!("{id} is not running: {other:?}"),
     }
 }
+// ANCHOR_END: all

@@ -3,6 +3,7 @@
 //! at run time (the book's "Router pools" chapter).
 //!
 //! `cargo run --example pool`
+// ANCHOR: all
 use std::time::Duration;
 
 use keel::patterns::Pool;
@@ -101,3 +102,4 @@ async fn done(pool: &Pool<Thumbnailer>) -> Vec<u64> {
     }
     out
 }
+// ANCHOR_END: all
