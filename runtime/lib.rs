@@ -33,8 +33,10 @@
 //!   [`DynamicSupervisor`], [`ChildSpec`], [`SupervisorRef`], on a pure
 //!   decision machine;
 //! - [`patterns`] (`runtime/patterns/`): fault-tolerance patterns on top of
-//!   supervision; so far [`TreeSnapshot`](patterns::TreeSnapshot), the live
-//!   tree rendered as text, DOT or Mermaid ([`System::snapshot`]);
+//!   supervision: the live tree as text, DOT or Mermaid
+//!   ([`System::snapshot`]), seeded fault injection and a chaos monkey,
+//!   router pools ([`System::start_pool`]), and with the `tower` feature an
+//!   ask handle as a `tower::Service` and a circuit breaker;
 //! - names and process groups (`runtime/registry/`): [`System::register`],
 //!   [`System::whereis`], [`System::join`] and [`System::members`];
 //! - actors (`runtime/actor/`): [`Actor`], [`ActorRef`] and the other

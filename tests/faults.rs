@@ -182,10 +182,13 @@ async fn a_delay_stalls_the_actor_on_the_clock_and_a_start_can_fail() {
 
     let (w, log) = worker();
     let refused = bounded("spawn_ready", system.spawn_ready(w.clone())).await;
-    assert_eq!(
-        refused.unwrap_err(),
-        StartError::Failed(ExitReason::shutdown_with("injected start failure"))
-    );
+    match refused.unwrap_err() {
+        StartError::Failed(reason) => {
+            assert_eq!(reason.to_string(), "error: injected start failure");
+            assert!(reason.is_abnormal(), "a failure, not a clean exit");
+        }
+        other => panic!("{other:?}"),
+    }
     let w = bounded("spawn_ready", system.spawn_ready(w)).await.unwrap();
     assert_eq!(faults.injected(), [1, 0]);
 
@@ -321,7 +324,7 @@ async fn restart_backoff_heals_a_flapping_dependency() {
         .unwrap();
         match e {
             SystemEvent::StartError { reason, .. } => {
-                assert_eq!(reason, ExitReason::shutdown_with("injected start failure"));
+                assert_eq!(reason.to_string(), "error: injected start failure");
             }
             SystemEvent::ChildRestarted { child, .. } => {
                 assert_eq!(&*child, "db");
@@ -340,3 +343,45 @@ async fn restart_backoff_heals_a_flapping_dependency() {
 }
 
 const SEC: Duration = Duration::from_secs(1);
+
+/// A rule with no target hits the program's actors, not keel's own
+/// supervisors: the tree still starts, and the worker loses its message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untargeted_rule_spares_keels_supervisors() {
+    let clock = ManualClock::new();
+    let faults = Faults::seeded(1)
+        .rule(FaultRule::drop_message().at_most(1))
+        .rule(FaultRule::fail_start().after(1));
+    let system = system(&clock, &faults);
+    let mut events = system.events();
+    let (proto, log) = worker();
+    let sup = Supervisor::builder()
+        .child(ChildSpec::worker("w", move || proto.clone()))
+        .build()
+        .unwrap();
+    let sup = bounded("supervise", system.supervise(sup)).await.unwrap();
+    let w = match bounded("which", sup.which_children()).await.unwrap()[0]
+        .state
+        .clone()
+    {
+        ChildState::Running(r) => r.downcast::<Worker>().unwrap(),
+        other => panic!("not running: {other:?}"),
+    };
+    w.job(1).unwrap();
+    w.job(2).unwrap();
+    bounded(
+        "the dead letter",
+        events.next_matching(|e| matches!(e, SystemEvent::DeadLetter { .. })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bounded("ping", w.ping()).await.unwrap(), 7);
+    assert_eq!(
+        *log.lock().unwrap(),
+        [2],
+        "the worker's first message was dropped"
+    );
+    assert_eq!(faults.injected(), [1, 0]);
+    assert!(bounded("snapshot", system.snapshot()).await.is_ok());
+    system.shutdown().await;
+}

@@ -4,9 +4,13 @@
 //! manual clock; mailboxes are held with `suspend` to fix the loads; every
 //! wait is for a reply, an event or an armed timer, bounded.
 #![cfg(not(keel_loom))]
+// A flag the test and an actor share.
+#![allow(clippy::disallowed_types)]
 
 use std::collections::HashSet;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use keel::patterns::{Pool, PoolError, Routing};
@@ -99,7 +103,11 @@ async fn round_robin_spreads_evenly_and_skips_a_restarting_worker() {
     for _ in 0..10 {
         pool.tell(WorkerMsg::Job).unwrap();
     }
-    assert_eq!(w1.mailbox_len(), 3, "nothing routed to a restarting worker");
+    assert_eq!(
+        w1.any().mailbox_len(),
+        3,
+        "nothing routed to a restarting worker"
+    );
     let w0 = pool.workers()[0].jobs().await.unwrap();
     let w2 = pool.workers()[2].jobs().await.unwrap();
     assert_eq!(w0 + w2, 30, "the 10 went to the others");
@@ -197,12 +205,118 @@ async fn a_key_keeps_its_worker_and_a_resize_moves_few_keys() {
         "a key moves only to the new worker"
     );
 
-    // While a key's worker restarts, the key goes to another one.
+    // While a key's worker restarts, the key stays with it: its messages
+    // wait there, in order (pick, without a key, goes elsewhere).
     let key = keys[0].as_str();
     let home = pool.pick_for(key);
     home.crash().unwrap();
     until("restarting", || home.status() == Status::Restarting).await;
-    assert_ne!(pool.pick_for(key).id(), home.id(), "failover");
+    assert_eq!(pool.pick_for(key).id(), home.id(), "affinity kept");
+    for _ in 0..5 {
+        assert_ne!(pool.pick().id(), home.id(), "pick skips it");
+    }
+    system.shutdown().await;
+}
+
+/// The same worker with a bounded mailbox.
+#[derive(Actor, Default)]
+#[actor(bounded = 4)]
+struct Small {
+    jobs: u64,
+}
+
+#[keel::messages]
+impl Small {
+    #[message]
+    fn job(&mut self) {
+        self.jobs += 1;
+    }
+}
+
+/// A full bounded mailbox does not make the stop overtake the queue: the
+/// shrink waits for room, and no queued job becomes a dead letter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shrinking_waits_for_room_in_a_full_bounded_mailbox() {
+    let clock = ManualClock::new();
+    let system = system(&clock);
+    let pool = bounded(
+        "start_pool",
+        system.start_pool(Pool::builder(2, Small::default)),
+    )
+    .await
+    .unwrap();
+    let leaving = pool.workers()[1].clone();
+    suspend(&leaving);
+    for _ in 0..4 {
+        leaving.job().unwrap();
+    }
+    assert!(leaving.job().is_err(), "full");
+    let resizing = {
+        let pool = pool.clone();
+        tokio::spawn(async move { pool.resize(1).await })
+    };
+    until("the table shrank", || pool.size() == 1).await;
+    resume(&leaving);
+    bounded("resize", resizing).await.unwrap().unwrap();
+    assert_eq!(
+        system.dead_letters(),
+        0,
+        "the four queued jobs were handled"
+    );
+    system.shutdown().await;
+}
+
+/// A worker whose start fails while the test says so.
+struct Fragile {
+    fail: Arc<AtomicBool>,
+}
+
+impl Actor for Fragile {
+    type Msg = ();
+    type Error = std::io::Error;
+
+    async fn started(&mut self, _ctx: &mut Context<Self>) -> Result<Start, std::io::Error> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("no connection"));
+        }
+        Ok(Start::Ready)
+    }
+
+    async fn handle(&mut self, _msg: (), _ctx: &mut Context<Self>) -> Result<(), std::io::Error> {
+        Ok(())
+    }
+}
+
+/// A grow whose start fails keeps the workers it started, and the next
+/// grow goes on from there, with no orphan in the supervisor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grow_that_fails_part_way_keeps_what_it_started() {
+    let clock = ManualClock::new();
+    let system = system(&clock);
+    let fail = Arc::new(AtomicBool::new(false));
+    let f = fail.clone();
+    let pool = Pool::builder(2, move || Fragile { fail: f.clone() });
+    let pool = bounded("start_pool", system.start_pool(pool))
+        .await
+        .unwrap();
+    bounded("resize", pool.resize(3)).await.unwrap();
+    fail.store(true, Ordering::SeqCst);
+    let grown = bounded("resize", pool.resize(5)).await;
+    assert!(matches!(grown, Err(PoolError::Supervisor(_))), "{grown:?}");
+    assert_eq!(
+        pool.size(),
+        3,
+        "the workers started before the failure stay"
+    );
+    fail.store(false, Ordering::SeqCst);
+    bounded("resize", pool.resize(5)).await.unwrap();
+    assert_eq!(pool.size(), 5);
+    let ids: HashSet<_> = pool.workers().iter().map(|w| w.id()).collect();
+    assert_eq!(ids.len(), 5);
+    let counts = bounded("counts", pool.supervisor().count_children())
+        .await
+        .unwrap();
+    assert_eq!((counts.specs, counts.active), (5, 5), "no orphan");
     system.shutdown().await;
 }
 

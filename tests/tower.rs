@@ -266,7 +266,7 @@ async fn half_open_lets_one_trial_through_and_a_dropped_trial_counts_as_failed()
     clock.advance(SEC);
     let mut trial = Box::pin(svc.ready().await.unwrap().call(7));
     assert!(poll_once(&mut trial).await.is_pending());
-    assert_eq!(svc.state(), CircuitState::HalfOpen { trial: true });
+    assert_eq!(svc.state(), CircuitState::HalfOpen);
     assert_eq!(call(&mut svc, 8).await, Err(BreakerError::Open));
     open_gate.notify_one();
     assert_eq!(bounded("trial", trial).await, Ok(7));
@@ -285,6 +285,57 @@ async fn half_open_lets_one_trial_through_and_a_dropped_trial_counts_as_failed()
         "{:?}",
         svc.state()
     );
+
+    // So does one dropped before its first poll.
+    clock.advance(2 * SEC);
+    let trial = svc.ready().await.unwrap().call(10);
+    assert_eq!(svc.state(), CircuitState::HalfOpen);
+    drop(trial);
+    assert!(
+        matches!(svc.state(), CircuitState::Open { .. }),
+        "{:?}",
+        svc.state()
+    );
+}
+
+/// While the circuit fails fast, `poll_ready` does not wait for the inner
+/// service: behind a concurrency limit of one whose only permit a hung call
+/// holds, callers still get the fast failure.
+#[tokio::test]
+async fn an_open_circuit_is_ready_at_once_even_if_the_service_is_not() {
+    let clock = ManualClock::new();
+    let failing = Arc::new(AtomicBool::new(true));
+    let f = failing.clone();
+    let flaky = tower::service_fn(move |_n: u64| {
+        let fail = f.load(Ordering::SeqCst);
+        async move {
+            if fail {
+                Err("down")
+            } else {
+                std::future::pending::<Result<u64, &'static str>>().await
+            }
+        }
+    });
+    let mut svc = CircuitBreaker::new(clock.clock())
+        .failure_threshold(1)
+        .reset_timeout(SEC)
+        .layer()
+        .layer(ServiceBuilder::new().concurrency_limit(1).service(flaky));
+    assert_eq!(call(&mut svc, 1).await, Err(BreakerError::Inner("down")));
+    // Open: ready at once, and the call fails fast.
+    for n in 0..3 {
+        let ready = bounded("ready while open", svc.ready()).await.unwrap();
+        assert_eq!(ready.call(n).await, Err(BreakerError::Open));
+    }
+    // The trial hangs, holding the limit's only permit: the others still
+    // fail fast instead of waiting for the permit.
+    failing.store(false, Ordering::SeqCst);
+    clock.advance(SEC);
+    let mut trial = Box::pin(svc.ready().await.unwrap().call(7));
+    assert!(poll_once(&mut trial).await.is_pending());
+    let ready = bounded("ready while half open", svc.ready()).await.unwrap();
+    assert_eq!(ready.call(8).await, Err(BreakerError::Open));
+    assert_eq!(svc.rejected(), 4);
 }
 
 async fn poll_once<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {

@@ -150,10 +150,12 @@ impl<A: Actor> ActorRef<A> {
         self.addr.status() != Status::Stopped
     }
 
-    /// Messages queued on the address's user lane (as
-    /// [`AnyRef::mailbox_len`]).
-    pub fn mailbox_len(&self) -> usize {
-        self.addr.mailbox.len()
+    /// Stops the actor after the messages already sent, as [`stop`]
+    /// (Self::stop) does, but waits for room in a full bounded mailbox
+    /// instead of overtaking the queue: nothing queued becomes a dead
+    /// letter. Resolves once the stop is queued (or the address is closed).
+    pub(crate) async fn stop_after_queue(&self) {
+        let _ = self.addr.mailbox.send(Envelope::Stop).await;
     }
 
     /// A handle that does not keep the address alive.

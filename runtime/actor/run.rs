@@ -1,7 +1,8 @@
 //! Spawning, and the run loop of one incarnation.
 //!
-//! `run_incarnation` is one async fn per incarnation, generic over the actor,
-//! so a hook's future lives inline in the task: no boxing per message. It
+//! `run_incarnation` is one future per incarnation (an async block, generic
+//! over the actor), so a hook's future lives inline in the task: no boxing
+//! per message. It
 //! reads one item at a time (control lane, then `continue_with` messages,
 //! then the user lane), runs the matching hook through [`poll_hook`]
 //! (`catch_unwind` around every poll, `kill` checked before each poll and

@@ -79,7 +79,9 @@ impl ChaosMonkey {
 
     /// Runs its rounds against the tree under `tree`, sleeping on `clock`
     /// (the System's: `system.clock()`) before each. Ends early if the
-    /// tree's top is gone.
+    /// tree's top is gone. Each round's snapshot waits for the tree's
+    /// supervisors, so a supervisor stuck in a child's start holds the
+    /// round up.
     pub async fn run(&self, tree: &SupervisorRef, clock: &Clock) -> ChaosReport {
         let mut report = ChaosReport::default();
         for round in 0..self.rounds {

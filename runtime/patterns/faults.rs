@@ -7,12 +7,16 @@
 //! message is a pure function of the seed, the rule, the actor's address id
 //! and `n`, so it does not depend on how the workers interleave: the same
 //! program with the same seed gets the same faults (as long as its actors
-//! are started in the same order, which fixes their ids).
+//! are started in the same order, which fixes their ids). `at_most` is the
+//! exception: it counts over every actor a rule matches, so with several
+//! of them, which ones get the faults depends on the order their calls
+//! come in.
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::actor::{ActorId, ExitReason, Interceptor, MessageAction, StartAction};
+use crate::supervisor::server::SupervisorActor;
 use crate::sync::Mutex;
 
 /// What a [`FaultRule`] does.
@@ -28,7 +32,9 @@ pub enum Fault {
     /// hung dependency; a short one, like a slow one.
     Delay(Duration),
     /// The message is dropped unhandled: a dead letter with reason
-    /// `Dropped`, as a lossy link would lose it.
+    /// `Dropped`, as a lossy link would lose it. An ask's caller learns at
+    /// once (`AskError::NoReply`: its `ReplyTo` was dropped), where a lossy
+    /// network would leave it to its timeout.
     Drop,
     /// The start fails with this reason (`started` does not run).
     FailStart(ExitReason),
@@ -40,7 +46,8 @@ pub enum Fault {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Target {
-    /// Every actor.
+    /// Every actor of the program's own; keel's supervisors are spared
+    /// (target one by its address to hit it).
     Any,
     /// Actors of one type (`std::any::type_name`, as
     /// [`FaultRule::on`] sets it).
@@ -68,7 +75,8 @@ pub struct FaultRule {
 
 /// A set of [`FaultRule`]s with a seed, and a count of what each injected.
 /// Cheap to clone: clones share the counts, so a test keeps one to read
-/// them after handing one to the System.
+/// them after handing one to the System. (`rule` makes a new set: clone
+/// after the last rule.)
 #[derive(Clone)]
 pub struct Faults {
     inner: Arc<Inner>,
@@ -116,12 +124,13 @@ impl FaultRule {
         FaultRule::new(Fault::Drop)
     }
 
-    /// Starts fail with `ShutdownWith("injected start failure")`
-    /// ([`Fault::FailStart`]).
+    /// Starts fail with an `Error` reason that prints as `error: injected
+    /// start failure` ([`Fault::FailStart`]): an abnormal exit, as a real
+    /// failure to start is.
     pub fn fail_start() -> FaultRule {
-        FaultRule::new(Fault::FailStart(ExitReason::shutdown_with(
+        FaultRule::new(Fault::FailStart(ExitReason::error(InjectedFault(
             "injected start failure",
-        )))
+        ))))
     }
 
     /// Only actors of type `A`.
@@ -159,7 +168,8 @@ impl FaultRule {
         self
     }
 
-    /// Fires at most `n` times in all.
+    /// Fires at most `n` times in all, over every actor it matches (see the
+    /// module's note on determinism).
     pub fn at_most(mut self, n: u64) -> FaultRule {
         self.at_most = Some(n);
         self
@@ -181,7 +191,7 @@ impl FaultRule {
 
     fn matches(&self, actor: ActorId, type_name: &str) -> bool {
         match &self.target {
-            Target::Any => true,
+            Target::Any => type_name != std::any::type_name::<SupervisorActor>(),
             Target::Type(t) => *t == type_name,
             Target::Actor(id) => *id == actor,
         }
@@ -292,6 +302,18 @@ impl fmt::Debug for Faults {
             .finish()
     }
 }
+
+/// The error of an injected failure.
+#[derive(Debug)]
+struct InjectedFault(&'static str);
+
+impl fmt::Display for InjectedFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for InjectedFault {}
 
 /// A uniform draw in `[0, 1)` from the seed, the rule, the actor and the
 /// call's number (splitmix64's finalizer over their mix).

@@ -49,7 +49,7 @@ pub struct TreeNode {
     pub mailbox_high_water: Option<usize>,
     /// Its restart type (`Permanent` for the node a snapshot starts from).
     pub restart: Restart,
-    /// Restarts its supervisor decided for it, as
+    /// Restarts that brought it back, as
     /// [`ChildReport::restarts`](crate::ChildReport::restarts) (0 for the
     /// node a snapshot starts from).
     pub restarts: u32,
@@ -87,6 +87,11 @@ impl SupervisorInfo {
 impl TreeSnapshot {
     /// Captures the tree under `sup`. Fails only if `sup` itself is gone;
     /// a nested supervisor that ends meanwhile is shown without children.
+    ///
+    /// It waits for each supervisor to answer, as a management call does:
+    /// do not call it from a hook of an actor that a supervisor of this
+    /// tree is waiting on (a child's `started`, or its `stopped` during a
+    /// shutdown), or it waits for itself.
     pub async fn capture(sup: &SupervisorRef) -> Result<TreeSnapshot, SupervisorError> {
         let report = sup.inspect().await?;
         let any = sup.any();
@@ -232,7 +237,8 @@ impl TreeNode {
         if let Some(reason) = &self.last_exit {
             let _ = write!(s, "  last exit: {reason}");
         }
-        s
+        // One line per node, whatever a panic message holds.
+        s.replace(['\n', '\r'], " ")
     }
 }
 
@@ -350,11 +356,14 @@ fn escape_dot(s: &str) -> String {
         .replace("  ", "\\n")
 }
 
-/// A label inside Mermaid's double quotes: `#` and quotes as entity codes
-/// (`#` begins one), the two spaces between fields as line breaks.
+/// A label inside Mermaid's double quotes: `#`, quotes and angle brackets
+/// as entity codes (`#` begins one), the two spaces between fields as line
+/// breaks.
 fn escape_mermaid(s: &str) -> String {
     s.replace('#', "#35;")
         .replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
         .replace('\n', " ")
         .replace("  ", "<br/>")
 }

@@ -13,9 +13,9 @@
 //! - [`Pool`]: N supervised, identical workers behind one handle, routed
 //!   round robin, to the shortest mailbox, or by key (consistent hashing);
 //!   restarting workers are skipped; resizable at run time.
-//! - With the `tower` feature: [`AskService`], an ask handle (of an actor or
+//! - With the `tower` feature: `AskService`, an ask handle (of an actor or
 //!   a pool) as a `tower::Service`, so tower's timeout, retry, rate-limit
-//!   and load-shed layers apply; and [`CircuitBreaker`], a circuit breaker
+//!   and load-shed layers apply; and `CircuitBreaker`, a circuit breaker
 //!   layer on keel's clock with a fallback.
 mod chaos;
 mod faults;

@@ -6,12 +6,15 @@
 //! shortest mailbox), [`Pool::pick_for`] by consistent hashing of a key
 //! (the same key, the same worker, while the pool's size stays the same).
 //!
-//! Failover: a worker that is restarting is skipped while another runs.
-//! A worker's address outlives its incarnations, so the messages queued
-//! on it when it crashed are kept and handled by its next incarnation;
-//! nothing queued is lost to a crash (only the message being handled, whose
-//! ask fails with the crash's reason). [`Pool::resize`] adds workers, or
-//! removes the newest ones after they have handled what was queued on them.
+//! Failover: [`Pool::pick`] skips a worker that is restarting while another
+//! runs. A worker's address outlives its incarnations, so the messages
+//! queued on it when it crashed are kept and handled by its next
+//! incarnation; nothing queued is lost to a crash (only the message being
+//! handled, whose ask fails with the crash's reason). [`Pool::pick_for`]
+//! keeps a key on its worker while that worker restarts (its messages
+//! wait there, in order), as Akka's consistent-hashing router does.
+//! [`Pool::resize`] adds workers, or removes the newest ones after they
+//! have handled what was queued on them.
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,6 +81,9 @@ struct Inner<A: Actor> {
     next: AtomicUsize,
     /// A resize is under way (one at a time).
     resizing: AtomicBool,
+    /// The number of the next worker `resize` starts (`worker-N`): never
+    /// one a child of the supervisor already has.
+    next_id: AtomicUsize,
 }
 
 /// What `resize` needs to start a worker like the others.
@@ -88,8 +94,10 @@ struct WorkerSpec<A: Actor> {
 }
 
 struct Table<A: Actor> {
-    workers: Arc<[ActorRef<A>]>,
-    /// The consistent-hashing ring: (point, worker index), sorted.
+    /// The workers in order, each with its child id.
+    workers: Arc<[(Arc<str>, ActorRef<A>)]>,
+    /// The consistent-hashing ring: (point, worker index), sorted; each
+    /// worker's points come from its child id.
     ring: Arc<[(u64, usize)]>,
 }
 
@@ -112,20 +120,30 @@ impl<A: Actor> Pool<A> {
     }
 
     /// The pool behind a running pool supervisor (one that
-    /// [`PoolBuilder::supervisor`] built), once its workers run. For a pool
-    /// supervisor placed in a tree of your own: if its parent restarts it,
-    /// its workers are new actors, and the pool must be attached again.
-    /// [`System::start_pool`](crate::System::start_pool) does not have that
-    /// concern: a tree under the root is never restarted.
+    /// [`PoolBuilder::supervisor`] built). Its running workers make the
+    /// routing table; one that is restarting when it attaches (waiting out
+    /// a restart delay) is left out of it. `Err(Empty)` if none runs.
+    ///
+    /// For a pool supervisor placed in a tree of your own: if its parent
+    /// restarts it, its workers are new actors, and the pool must be
+    /// attached again. [`System::start_pool`](crate::System::start_pool)
+    /// does not have that concern: a tree under the root is never
+    /// restarted.
     pub async fn attach(sup: SupervisorRef, builder: PoolBuilder<A>) -> Result<Pool<A>, PoolError> {
-        // A worker restarting has no ref in `which_children`: wait for
-        // the supervisor to settle, then read them all.
         sup.sync().await?;
         let mut workers = Vec::new();
+        let mut next_id = 0;
         for child in sup.which_children().await? {
+            if let Some(n) = child
+                .id
+                .strip_prefix("worker-")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                next_id = next_id.max(n + 1);
+            }
             if let ChildState::Running(r) = child.state {
                 if let Some(w) = r.downcast::<A>() {
-                    workers.push(w);
+                    workers.push((child.id, w));
                 }
             }
         }
@@ -144,38 +162,47 @@ impl<A: Actor> Pool<A> {
                 table: Mutex::new(Table::new(workers)),
                 next: AtomicUsize::new(0),
                 resizing: AtomicBool::new(false),
+                next_id: AtomicUsize::new(next_id),
             }),
         })
     }
 
-    /// A worker for the next message, by the pool's routing; a restarting
+    /// A worker for the next message, by the pool's routing, among the
+    /// running workers: round robin takes them in turn, least loaded the
+    /// one with the fewest messages waiting (ties go round). A restarting
     /// worker only if none runs (its messages wait for its next
     /// incarnation).
+    ///
+    /// The message being handled is not in a mailbox's count: under asks
+    /// one at a time, every worker reads 0 and least loaded goes round.
     pub fn pick(&self) -> ActorRef<A> {
         let workers = self.inner.table.lock().workers.clone();
-        let n = workers.len();
+        let turn = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let running: Vec<&ActorRef<A>> = workers
+            .iter()
+            .map(|(_, w)| w)
+            .filter(|w| w.status() == Status::Running)
+            .collect();
+        if running.is_empty() {
+            return workers[turn % workers.len()].1.clone();
+        }
+        let n = running.len();
         match self.inner.routing {
-            Routing::RoundRobin => {
-                let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
-                (0..n)
-                    .map(|i| &workers[(start + i) % n])
-                    .find(|w| w.status() == Status::Running)
-                    .unwrap_or(&workers[start % n])
-                    .clone()
-            }
-            Routing::LeastLoaded => workers
-                .iter()
-                .filter(|w| w.status() == Status::Running)
-                .min_by_key(|w| w.mailbox_len())
-                .unwrap_or(&workers[0])
+            Routing::RoundRobin => running[turn % n].clone(),
+            Routing::LeastLoaded => (0..n)
+                .map(|i| running[turn.wrapping_add(i) % n])
+                .min_by_key(|w| w.any().mailbox_len())
+                .unwrap_or(running[0])
                 .clone(),
         }
     }
 
     /// The worker for `key` by consistent hashing: the same key goes to
     /// the same worker, and resizing moves only about `1/size` of the keys.
-    /// While that worker restarts, the key goes to the next running worker
-    /// on the ring.
+    /// While that worker restarts, the key stays with it (its messages
+    /// wait there, in order, for its next incarnation). Only a worker that
+    /// has stopped for good (it ended normally, and is not restarted) hands
+    /// its keys to the next worker on the ring.
     pub fn pick_for<K: Hash + ?Sized>(&self, key: &K) -> ActorRef<A> {
         let (workers, ring) = {
             let t = self.inner.table.lock();
@@ -183,15 +210,11 @@ impl<A: Actor> Pool<A> {
         };
         let h = hash_of(key);
         let start = ring.partition_point(|(p, _)| *p < h);
-        let mut first = None;
-        for i in 0..ring.len() {
-            let w = &workers[ring[(start + i) % ring.len()].1];
-            if w.status() == Status::Running {
-                return w.clone();
-            }
-            first.get_or_insert(w);
-        }
-        first.unwrap_or(&workers[0]).clone()
+        (0..ring.len())
+            .map(|i| &workers[ring[(start + i) % ring.len()].1].1)
+            .find(|w| w.status() != Status::Stopped)
+            .unwrap_or(&workers[ring[start % ring.len()].1].1)
+            .clone()
     }
 
     /// Tells `msg` to [`pick`](Self::pick)'s worker.
@@ -210,7 +233,13 @@ impl<A: Actor> Pool<A> {
 
     /// The workers, in order (`worker-0` first).
     pub fn workers(&self) -> Vec<ActorRef<A>> {
-        self.inner.table.lock().workers.to_vec()
+        self.inner
+            .table
+            .lock()
+            .workers
+            .iter()
+            .map(|(_, w)| w.clone())
+            .collect()
     }
 
     /// How many workers it has.
@@ -225,9 +254,15 @@ impl<A: Actor> Pool<A> {
 
     /// Grows the pool to `size` workers, or shrinks it: the newest workers
     /// leave the routing table at once, then each stops after the messages
-    /// already queued on it (none is lost) and is deleted from the
-    /// supervisor. Resolves when done. `Err(Empty)` for 0, `Err(Resizing)`
-    /// while another resize runs.
+    /// already queued on it (waiting for room in a full bounded mailbox, so
+    /// none is lost) and is deleted from the supervisor. Resolves when
+    /// done. `Err(Empty)` for 0, `Err(Resizing)` while another resize runs.
+    ///
+    /// A worker started by a grow joins the table as soon as it runs, so
+    /// a grow that fails part way (`Err(Start(..))`, or `Err(Supervisor)`)
+    /// keeps the workers it started. A ref taken from `pick` or `workers`
+    /// before a shrink and used after it may reach a stopped worker: that
+    /// message is a dead letter, counted and published as any other.
     pub async fn resize(&self, size: usize) -> Result<(), PoolError> {
         if size == 0 {
             return Err(PoolError::Empty);
@@ -236,31 +271,37 @@ impl<A: Actor> Pool<A> {
             return Err(PoolError::Resizing);
         }
         let _done = ResizeDone(&self.inner.resizing);
-        let current = self.workers();
+        let current = self.inner.table.lock().workers.to_vec();
         if size > current.len() {
-            let mut added = Vec::new();
-            for i in current.len()..size {
-                let spec = self.inner.spec.child(i);
-                if let Some(any) = self.inner.sup.start_child(spec).await? {
-                    if let Some(w) = any.downcast::<A>() {
-                        added.push(w);
+            for _ in current.len()..size {
+                let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+                let spec = self.inner.spec.child(n);
+                let id: Arc<str> = Arc::from(spec.id());
+                match self.inner.sup.start_child(spec).await? {
+                    Some(any) => {
+                        if let Some(w) = any.downcast::<A>() {
+                            let mut t = self.inner.table.lock();
+                            let mut all = t.workers.to_vec();
+                            all.push((id, w));
+                            *t = Table::new(all);
+                        }
+                    }
+                    // `started` returned Ignore: the spec stays, stopped.
+                    None => {
+                        let _ = self.inner.sup.delete_child(&id).await;
+                        return Err(PoolError::Start(StartError::Ignored));
                     }
                 }
             }
-            let mut t = self.inner.table.lock();
-            let mut all = t.workers.to_vec();
-            all.extend(added);
-            *t = Table::new(all);
         } else if size < current.len() {
             let leaving = current[size..].to_vec();
             *self.inner.table.lock() = Table::new(current[..size].to_vec());
-            for (i, w) in leaving.iter().enumerate() {
+            for (id, w) in &leaving {
                 // A user-lane stop: after what is queued. A transient
                 // worker that stops is not restarted.
-                w.stop();
+                w.stop_after_queue().await;
                 w.wait_exit().await;
-                let id = worker_id(size + i);
-                match self.inner.sup.delete_child(&id).await {
+                match self.inner.sup.delete_child(id).await {
                     Ok(()) | Err(SupervisorError::NotFound) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -295,8 +336,9 @@ impl<A: Actor> PoolBuilder<A> {
         self
     }
 
-    /// The pool supervisor's restart limit (default: 3 per worker, within
-    /// the supervisor's default window).
+    /// The pool supervisor's restart limit, for the whole pool (default: 3
+    /// for each worker it starts with, within the supervisor's default
+    /// window; a resize does not change it).
     pub fn max_restarts(mut self, n: u32) -> Self {
         self.max_restarts = Some(n);
         self
@@ -391,9 +433,11 @@ impl<A: Actor> WorkerSpec<A> {
 }
 
 impl<A: Actor> Table<A> {
-    fn new(workers: Vec<ActorRef<A>>) -> Table<A> {
-        let mut ring: Vec<(u64, usize)> = (0..workers.len())
-            .flat_map(|i| (0..VNODES).map(move |v| (hash_of(&(worker_id(i), v)), i)))
+    fn new(workers: Vec<(Arc<str>, ActorRef<A>)>) -> Table<A> {
+        let mut ring: Vec<(u64, usize)> = workers
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (id, _))| (0..VNODES).map(move |v| (hash_of(&(&**id, v)), i)))
             .collect();
         ring.sort_unstable();
         Table {
@@ -407,7 +451,9 @@ fn worker_id(i: usize) -> String {
     format!("worker-{i}")
 }
 
-/// A hash that is the same in every run (SipHash with fixed keys).
+/// A hash that is the same in every run of one build (std's SipHash with
+/// fixed keys; the standard library may change its algorithm between
+/// releases, which moves keys once).
 fn hash_of<K: Hash + ?Sized>(key: &K) -> u64 {
     let mut h = std::hash::DefaultHasher::new();
     key.hash(&mut h);

@@ -125,7 +125,9 @@ where
 /// - **Open**: calls fail at once with [`BreakerError::Open`] (or get the
 ///   fallback), without reaching the service, until the reset timeout has
 ///   passed on the clock.
-/// - **Half open**: one trial call passes (others fail fast meanwhile). Its
+/// - **Half open**: one trial call passes (others fail fast meanwhile, and
+///   `poll_ready` is ready at once for them, so a caller never waits on a
+///   service the circuit keeps it from). Its
 ///   success closes the circuit and resets the timeout; its failure opens
 ///   it again with the timeout doubled, up to `max_reset_timeout`.
 #[derive(Clone)]
@@ -147,6 +149,9 @@ pub struct Breaker<S, Req, Resp> {
     inner: S,
     shared: Arc<Shared>,
     fallback: Option<Arc<dyn Fn(Req) -> Resp + Send + Sync>>,
+    /// `poll_ready` found the circuit failing fast and did not poll the
+    /// inner service: the next call fails fast.
+    bypass: bool,
 }
 
 /// A call through a [`Breaker`] failed.
@@ -176,11 +181,9 @@ pub enum CircuitState {
         /// When a trial call may pass.
         until: Instant,
     },
-    /// A trial call may pass, or is under way.
-    HalfOpen {
-        /// The trial is under way.
-        trial: bool,
-    },
+    /// The reset timeout passed and one trial call is under way; other
+    /// calls fail fast until it ends.
+    HalfOpen,
 }
 
 /// `closed`, `open` or `half open` (without the figures `Debug` shows).
@@ -189,7 +192,7 @@ impl fmt::Display for CircuitState {
         f.write_str(match self {
             CircuitState::Closed { .. } => "closed",
             CircuitState::Open { .. } => "open",
-            CircuitState::HalfOpen { .. } => "half open",
+            CircuitState::HalfOpen => "half open",
         })
     }
 }
@@ -303,6 +306,7 @@ impl<S, Req, Resp> tower::Layer<S> for CircuitBreakerLayer<Req, Resp> {
                 }),
             }),
             fallback: self.fallback.clone(),
+            bypass: false,
         }
     }
 }
@@ -331,6 +335,7 @@ impl<S: Clone, Req, Resp> Clone for Breaker<S, Req, Resp> {
             inner: self.inner.clone(),
             shared: self.shared.clone(),
             fallback: self.fallback.clone(),
+            bypass: false,
         }
     }
 }
@@ -354,52 +359,85 @@ where
     type Error = BreakerError<S::Error>;
     type Future = BoxFuture<Result<Resp, BreakerError<S::Error>>>;
 
+    /// Ready at once while the circuit fails fast (the inner service is
+    /// not asked: a caller waiting for it to be ready would not fail fast);
+    /// otherwise as the inner service.
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        if self.shared.failing_fast() {
+            self.bypass = true;
+            return Poll::Ready(Ok(()));
+        }
+        self.bypass = false;
         self.inner.poll_ready(cx).map_err(BreakerError::Inner)
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let Some(trial) = self.shared.admit() else {
+        // After a bypassing `poll_ready` the inner service is not ready,
+        // so this call fails fast even if the circuit allows a trial now.
+        let admitted = if std::mem::take(&mut self.bypass) {
+            self.shared.reject();
+            None
+        } else {
+            self.shared.admit()
+        };
+        let Some(trial) = admitted else {
             let answer = match &self.fallback {
                 Some(f) => Ok(f(req)),
                 None => Err(BreakerError::Open),
             };
             return Box::pin(std::future::ready(answer));
         };
+        // Made before the call and moved into the future: whether the
+        // future ends, is dropped before its first poll, or the call
+        // itself panics, the outcome is recorded.
+        let mut outcome = Outcome {
+            shared: self.shared.clone(),
+            trial,
+            ok: false,
+        };
         let called = self.inner.call(req);
-        let shared = self.shared.clone();
         Box::pin(async move {
-            let mut guard = Outcome {
-                shared: &shared,
-                trial,
-                ok: false,
-            };
             let result = called.await;
-            guard.ok = result.is_ok();
-            drop(guard);
+            outcome.ok = result.is_ok();
+            drop(outcome);
             result.map_err(BreakerError::Inner)
         })
     }
 }
 
 /// Records a call's outcome when its future ends, or as a failure if it
-/// is dropped unfinished (a tower timeout around the breaker, a caller
-/// that gave up): a half-open circuit is never left waiting for a trial
-/// that will not report.
-struct Outcome<'a> {
-    shared: &'a Shared,
+/// is dropped unfinished, polled or not (a tower timeout around the
+/// breaker, a caller that gave up): a half-open circuit is never left
+/// waiting for a trial that will not report.
+struct Outcome {
+    shared: Arc<Shared>,
     /// The half-open circuit's trial call.
     trial: bool,
     ok: bool,
 }
 
-impl Drop for Outcome<'_> {
+impl Drop for Outcome {
     fn drop(&mut self) {
         self.shared.record(self.trial, self.ok);
     }
 }
 
 impl Shared {
+    /// Whether a call now would fail fast (changes nothing).
+    fn failing_fast(&self) -> bool {
+        let now = self.config.clock.now();
+        match self.state.lock().state {
+            CircuitState::Closed { .. } => false,
+            CircuitState::Open { until } => now < until,
+            CircuitState::HalfOpen => true,
+        }
+    }
+
+    /// Counts a call failed fast.
+    fn reject(&self) {
+        self.state.lock().rejected += 1;
+    }
+
     /// Whether a call may pass now, and if so whether it is the half-open
     /// circuit's trial; counts it as rejected if it may not.
     fn admit(&self) -> Option<bool> {
@@ -408,14 +446,10 @@ impl Shared {
         let pass = match c.state {
             CircuitState::Closed { .. } => Some(false),
             CircuitState::Open { until } if now >= until => {
-                c.state = CircuitState::HalfOpen { trial: true };
+                c.state = CircuitState::HalfOpen;
                 Some(true)
             }
-            CircuitState::HalfOpen { trial: false } => {
-                c.state = CircuitState::HalfOpen { trial: true };
-                Some(true)
-            }
-            CircuitState::Open { .. } | CircuitState::HalfOpen { trial: true } => None,
+            CircuitState::Open { .. } | CircuitState::HalfOpen => None,
         };
         if pass.is_none() {
             c.rejected += 1;
@@ -431,7 +465,7 @@ impl Shared {
         match (c.state, ok) {
             // Only the trial decides a half-open circuit; calls admitted
             // while it was closed that end now do not.
-            (CircuitState::HalfOpen { .. }, _) if !trial => {}
+            (CircuitState::HalfOpen, _) if !trial => {}
             (CircuitState::Closed { .. }, true) => c.state = CircuitState::Closed { failures: 0 },
             (CircuitState::Closed { failures }, false) => {
                 let failures = failures + 1;
@@ -444,11 +478,11 @@ impl Shared {
                     c.state = CircuitState::Closed { failures };
                 }
             }
-            (CircuitState::HalfOpen { .. }, true) => {
+            (CircuitState::HalfOpen, true) => {
                 c.state = CircuitState::Closed { failures: 0 };
                 c.timeout = cfg.reset_timeout;
             }
-            (CircuitState::HalfOpen { .. }, false) => {
+            (CircuitState::HalfOpen, false) => {
                 c.timeout = c.timeout.saturating_mul(2).min(cfg.max_reset_timeout);
                 let until = crate::time::saturating_add(now, c.timeout);
                 c.state = CircuitState::Open { until };

@@ -55,7 +55,9 @@ impl SupervisorRef {
     /// Its settings, its restart limit's use, and each child's state,
     /// restart count and last exit (OTP's `sys:get_status`, in short).
     /// [`keel::patterns::TreeSnapshot`](crate::patterns::TreeSnapshot)
-    /// walks a whole tree with it.
+    /// walks a whole tree with it. Like every management call it waits for
+    /// the supervisor: not from a hook the supervisor itself is waiting on
+    /// (a child's `started`, or its `stopped` in a shutdown).
     pub fn inspect(
         &self,
     ) -> impl Future<Output = Result<SupervisorReport, SupervisorError>> + Send + 'static {

@@ -213,8 +213,10 @@ pub struct ChildReport {
     pub restart: Restart,
     /// The name its spec registers it under, if any (`ChildSpec::name`).
     pub name: Option<Arc<str>>,
-    /// Restarts the supervisor decided for it: those a sibling's crash took
-    /// it along in included, `restart_child` calls not.
+    /// Restarts that brought it back: those a sibling's crash took it along
+    /// in included; failed tries (counted in `restarts_in_window`) and
+    /// `restart_child` calls not. Kept by this supervisor incarnation: a
+    /// supervisor that is itself restarted starts counting again.
     pub restarts: u32,
     /// Why it last ended (or last failed to start), if it ever did.
     pub last_exit: Option<ExitReason>,

@@ -173,10 +173,10 @@ impl<U, C> Mailbox<U, C> {
                 queue: VecDeque::new(),
                 next_id: 0,
             }),
-            capacity,
-            track_high_water,
             _gap: [0; GAP_PAD],
             tail: AtomicUsize::new(0),
+            capacity,
+            track_high_water,
             tx: Tx::new(),
             rx_state: AtomicUsize::new(0),
             rx_waker: AtomicWaker::new(),
@@ -603,7 +603,7 @@ struct RxSide<U> {
 
 /// The bytes between the receiver's part and `tail`, besides the cold
 /// fields there: at least 128 (see `Chan`), pinned by a unit test.
-const GAP_PAD: usize = 16;
+const GAP_PAD: usize = 40;
 
 /// One allocation, laid out by hand (`repr(C)`) so that what the receiver
 /// writes on every read and what a sender writes on every send are at least
@@ -612,8 +612,9 @@ const GAP_PAD: usize = 16;
 /// spends a whole 128 bytes on its two counts, and the allocator more.
 ///
 /// In order: the receiver's part; fields neither side touches per message
-/// (locked lanes, constants), filling most of the gap; `tail` and what a
-/// sender reads per send.
+/// (the locked lanes), filling most of the gap; `tail` and what a sender
+/// reads per send. The gap is pinned by a unit test on this (64-bit)
+/// target: the locked lanes' sizes do not depend on the message types.
 #[repr(C)]
 struct Chan<U, C> {
     /// Written by the receiver on every read (a bounded sender reads
@@ -622,11 +623,12 @@ struct Chan<U, C> {
     // Cold: locked once per control message or per wait for room.
     control: Mutex<ControlLane<C>>,
     send_waiters: Mutex<SendWaiters>,
-    capacity: Option<usize>,
-    track_high_water: bool,
     _gap: [u8; GAP_PAD],
     /// Claimed by every send.
     tail: AtomicUsize,
+    // Read by every send, never written.
+    capacity: Option<usize>,
+    track_high_water: bool,
     // Read per send; written once per block or per park.
     tx: Tx<U>,
     rx_state: AtomicUsize,
