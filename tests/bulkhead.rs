@@ -8,21 +8,13 @@
 // A gate the test and the actors share.
 #![allow(clippy::disallowed_types)]
 
-use std::future::Future;
+mod common;
+use common::bounded;
+
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
 
 use keel::patterns::Pool;
 use keel::prelude::*;
-
-const BOUND: Duration = Duration::from_secs(10);
-
-async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(BOUND, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what} did not happen within {BOUND:?}"),
-    }
-}
 
 /// Closed until the test opens it; counts the handlers waiting at it.
 #[derive(Default)]

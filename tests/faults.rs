@@ -7,7 +7,9 @@
 // Test programs share plain std atomics with their actors.
 #![allow(clippy::disallowed_types)]
 
-use std::future::Future;
+mod common;
+use common::{bounded, poll_once, until};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,30 +17,6 @@ use keel::patterns::{ChaosMonkey, FaultRule, Faults};
 use keel::prelude::*;
 use keel::testing::{quiet_panics, ManualClock};
 use keel::{Backoff, ChildState, DeadLetterReason, StartError, SupervisorRef, SystemEvent};
-
-const BOUND: Duration = Duration::from_secs(10);
-
-async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(BOUND, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what} did not happen within {BOUND:?}"),
-    }
-}
-
-/// Waits (yielding, bounded) until `cond` holds: for an armed timer.
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    bounded(what, async {
-        while !cond() {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-}
-
-/// Polls `f` once.
-async fn poll_once<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
-    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
-}
 
 /// Records the numbers of the jobs it handled, in a list that outlives
 /// its incarnations.
@@ -65,6 +43,17 @@ fn worker() -> (Worker, Arc<Mutex<Vec<u64>>>) {
     (Worker { log: log.clone() }, log)
 }
 
+/// `sup`'s first child, running.
+async fn first_child(sup: &SupervisorRef) -> AnyRef {
+    match bounded("which", sup.which_children()).await.unwrap()[0]
+        .state
+        .clone()
+    {
+        ChildState::Running(r) => r,
+        other => panic!("not running: {other:?}"),
+    }
+}
+
 fn system(clock: &ManualClock, faults: &Faults) -> System {
     System::builder()
         .workers(2)
@@ -88,13 +77,7 @@ async fn every_third_job_panics_twice_and_the_supervisor_heals_it() {
         .build()
         .unwrap();
     let sup = bounded("supervise", system.supervise(sup)).await.unwrap();
-    let w = match bounded("which", sup.which_children()).await.unwrap()[0]
-        .state
-        .clone()
-    {
-        ChildState::Running(r) => r.downcast::<Worker>().unwrap(),
-        other => panic!("not running: {other:?}"),
-    };
+    let w = first_child(&sup).await.downcast::<Worker>().unwrap();
     for n in 1..=10 {
         w.job(n).unwrap();
     }
@@ -296,13 +279,7 @@ async fn restart_backoff_heals_a_flapping_dependency() {
         .build()
         .unwrap();
     let sup = bounded("supervise", system.supervise(sup)).await.unwrap();
-    let db = match bounded("which", sup.which_children()).await.unwrap()[0]
-        .state
-        .clone()
-    {
-        ChildState::Running(r) => r,
-        other => panic!("not running: {other:?}"),
-    };
+    let db = first_child(&sup).await;
     db.kill();
     let mut waited = Vec::new();
     for delay in [1, 2, 4, 8] {
@@ -360,13 +337,7 @@ async fn an_untargeted_rule_spares_keels_supervisors() {
         .build()
         .unwrap();
     let sup = bounded("supervise", system.supervise(sup)).await.unwrap();
-    let w = match bounded("which", sup.which_children()).await.unwrap()[0]
-        .state
-        .clone()
-    {
-        ChildState::Running(r) => r.downcast::<Worker>().unwrap(),
-        other => panic!("not running: {other:?}"),
-    };
+    let w = first_child(&sup).await.downcast::<Worker>().unwrap();
     w.job(1).unwrap();
     w.job(2).unwrap();
     bounded(

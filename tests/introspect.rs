@@ -4,7 +4,9 @@
 //! every wait is for an event or a reply, bounded.
 #![cfg(not(keel_loom))]
 
-use std::future::Future;
+mod common;
+use common::bounded;
+
 use std::time::Duration;
 
 use keel::patterns::{TreeNode, TreeSnapshot};
@@ -14,15 +16,6 @@ use keel::{
     ChildKind, ChildState, EventStream, Restart, Strategy, SupervisorError, SupervisorRef,
     SystemEvent,
 };
-
-const BOUND: Duration = Duration::from_secs(10);
-
-async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(BOUND, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what} did not happen within {BOUND:?}"),
-    }
-}
 
 #[derive(Actor)]
 struct Worker;

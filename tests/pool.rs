@@ -7,8 +7,10 @@
 // A flag the test and an actor share.
 #![allow(clippy::disallowed_types)]
 
+mod common;
+use common::{bounded, until};
+
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,24 +19,6 @@ use keel::patterns::{Pool, PoolError, Routing};
 use keel::prelude::*;
 use keel::testing::{quiet_panics, resume, suspend, ManualClock};
 use keel::{Backoff, Status, SystemEvent};
-
-const BOUND: Duration = Duration::from_secs(10);
-
-async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(BOUND, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what} did not happen within {BOUND:?}"),
-    }
-}
-
-async fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    bounded(what, async {
-        while !cond() {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-}
 
 #[derive(Actor, Default)]
 struct Worker {

@@ -6,7 +6,9 @@
 // Test programs share plain std atomics with their services.
 #![allow(clippy::disallowed_types)]
 
-use std::future::Future;
+mod common;
+use common::{bounded, poll_once};
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,15 +21,7 @@ use keel::testing::{quiet_panics, ManualClock};
 use keel::AskError;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
-const BOUND: Duration = Duration::from_secs(10);
 const SEC: Duration = Duration::from_secs(1);
-
-async fn bounded<T>(what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(BOUND, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("hung: {what} did not happen within {BOUND:?}"),
-    }
-}
 
 #[derive(Actor, Default)]
 struct Doubler {
@@ -336,10 +330,6 @@ async fn an_open_circuit_is_ready_at_once_even_if_the_service_is_not() {
     let ready = bounded("ready while half open", svc.ready()).await.unwrap();
     assert_eq!(ready.call(8).await, Err(BreakerError::Open));
     assert_eq!(svc.rejected(), 4);
-}
-
-async fn poll_once<F: Future + Unpin>(f: &mut F) -> std::task::Poll<F::Output> {
-    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *f).poll(cx))).await
 }
 
 #[derive(Actor, Default)]
