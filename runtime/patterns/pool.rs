@@ -178,23 +178,27 @@ impl<A: Actor> Pool<A> {
     pub fn pick(&self) -> ActorRef<A> {
         let workers = self.inner.table.lock().workers.clone();
         let turn = self.inner.next.fetch_add(1, Ordering::Relaxed);
-        let running: Vec<&ActorRef<A>> = workers
-            .iter()
-            .map(|(_, w)| w)
-            .filter(|w| w.status() == Status::Running)
-            .collect();
-        if running.is_empty() {
+        // No allocation per message: the running workers are walked twice.
+        let running = || {
+            workers
+                .iter()
+                .map(|(_, w)| w)
+                .filter(|w| w.status() == Status::Running)
+        };
+        let n = running().count();
+        if n == 0 {
             return workers[turn % workers.len()].1.clone();
         }
-        let n = running.len();
-        match self.inner.routing {
-            Routing::RoundRobin => running[turn % n].clone(),
-            Routing::LeastLoaded => (0..n)
-                .map(|i| running[turn.wrapping_add(i) % n])
-                .min_by_key(|w| w.any().mailbox_len())
-                .unwrap_or(running[0])
-                .clone(),
-        }
+        let first = turn % n;
+        let chosen = match self.inner.routing {
+            Routing::RoundRobin => running().nth(first),
+            // Ties go to the first at or after this turn's place.
+            Routing::LeastLoaded => running()
+                .enumerate()
+                .min_by_key(|(i, w)| (w.any().mailbox_len(), (i + n - first) % n))
+                .map(|(_, w)| w),
+        };
+        chosen.unwrap_or(&workers[0].1).clone()
     }
 
     /// The worker for `key` by consistent hashing: the same key goes to
